@@ -1,0 +1,104 @@
+package io.ecb;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ecb.auth.TokenVerifier;
+import io.ecb.backend.BackendClient;
+import io.ecb.bridge.BridgeServer;
+import io.ecb.chat.ChatService;
+import io.ecb.chat.SendDedup;
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Fanout;
+import io.ecb.delivery.Publisher;
+import io.ecb.delivery.StreamLog;
+import io.ecb.demo.DemoBackend;
+import io.ecb.http.ChatApi;
+import io.ecb.http.EventStreams;
+import io.ecb.http.HttpVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.logging.Logger;
+
+/**
+ * One ECB node on a (clustered) Vert.x: the services wired together and the HTTP verticles that
+ * serve them. Everything a node holds in memory is per-connection or a cache; what must survive a
+ * node (offsets, history, dedup) lives in Hazelcast.
+ */
+public final class EcbNode {
+
+  private static final Logger LOG = Logger.getLogger(EcbNode.class.getName());
+
+  public final Vertx vertx;
+  public final EcbConfig config;
+  public final ChatService chat;
+  public final BackendClient backend;
+  public final Fanout fanout;
+  public final Publisher publisher;
+  public final BridgeServer bridge;
+  public final EventStreams events;
+  public final ChatApi api;
+  /** The demo customer backend, when demo.enabled. */
+  public final DemoBackend demo;
+  private final long[] timers = new long[3];
+  private String deploymentId;
+  private int actualPort;
+
+  private EcbNode(Vertx vertx, EcbConfig config, TokenVerifier tokens) {
+    this.vertx = vertx;
+    this.config = config;
+    HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
+    StreamLog log = new StreamLog(vertx, hz, config.history);
+    this.publisher = new Publisher(vertx, log);
+    this.fanout = new Fanout(vertx, log, 500);
+    this.backend = new BackendClient(vertx, config.backend);
+    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(vertx, hz, config.limits.dedupSeconds), config);
+    this.bridge = new BridgeServer(vertx, chat, fanout, config);
+    this.events = new EventStreams(vertx, chat, fanout, log, config);
+    this.api = new ChatApi(chat, events, config);
+    this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
+  }
+
+  /** Starts the node's services and HTTP server on an already clustered Vert.x. */
+  public static Future<EcbNode> start(Vertx vertx, EcbConfig config) {
+    if (config.backend.url == null) return Future.failedFuture("backend.url is not set");
+    return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
+      EcbNode node = new EcbNode(vertx, config, tokens);
+      return node.deploy().map(node);
+    });
+  }
+
+  private Future<Void> deploy() {
+    int instances = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 4));
+    Promise<Integer> port = Promise.promise();
+    return vertx.deployVerticle(() -> new HttpVerticle(this, port), new DeploymentOptions().setInstances(instances))
+      .compose(id -> {
+        deploymentId = id;
+        return port.future();
+      })
+      .map(p -> {
+        actualPort = p;
+        timers[0] = vertx.setPeriodic(2_500, t -> bridge.sweep(false));
+        timers[1] = vertx.setPeriodic(25_000, t -> bridge.sweep(true));
+        timers[2] = vertx.setPeriodic(60_000, t -> chat.sweep());
+        LOG.info("ECB listening on port " + p);
+        return null;
+      });
+  }
+
+  /** The HTTP port actually bound (differs from config when it was 0). */
+  public int port() {
+    return actualPort;
+  }
+
+  /** Stops accepting, tells clients to reconnect elsewhere, and undeploys the HTTP server. */
+  public Future<Void> stop() {
+    for (long t : timers) vertx.cancelTimer(t);
+    bridge.drain();
+    events.drain();
+    Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
+    return undeployed.eventually(backend::close);
+  }
+}

@@ -1,0 +1,67 @@
+package io.ecb;
+
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.config.ConfigLoader;
+import io.ecb.config.EcbConfig;
+import io.ecb.demo.DemoBackend;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code java -jar ecb.jar [-conf FILE]}: reads the config (file from {@code -conf}, else
+ * {@code ECB_CONFIG}, else {@code conf/config.json} when present; then {@code ECB_*} variables),
+ * joins the cluster and starts a node. On SIGTERM the node drains and leaves the cluster cleanly.
+ */
+public final class Main {
+
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+
+  public static void main(String[] args) throws Exception {
+    if (System.getProperty("java.util.logging.config.file") == null) {
+      try (var in = Main.class.getResourceAsStream("/logging.properties")) {
+        if (in != null) java.util.logging.LogManager.getLogManager().readConfiguration(in);
+      }
+    }
+    System.setProperty("hazelcast.logging.type", System.getProperty("hazelcast.logging.type", "jdk"));
+    String file = System.getenv("ECB_CONFIG");
+    for (int i = 0; i < args.length - 1; i++) if (args[i].equals("-conf")) file = args[i + 1];
+    Path path = file != null ? Path.of(file) : Files.exists(Path.of("conf/config.json")) ? Path.of("conf/config.json") : null;
+    JsonObject json = ConfigLoader.load(path, System.getenv());
+    DemoBackend.applyDefaults(json);
+    EcbConfig config = new EcbConfig(json);
+
+    EcbNode node = ClusterSetup.start(config, new VertxOptions())
+      .compose(vertx -> EcbNode.start(vertx, config)
+        .onFailure(e -> vertx.close()))
+      .await();
+    if (config.demo.enabled) {
+      LOG.info("Demo chat page: http://localhost:" + node.port() + "/");
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(node), "ecb-shutdown"));
+  }
+
+  /** Drains within shutdown.drainSeconds, then leaves the cluster. */
+  private static void shutdown(EcbNode node) {
+    LOG.info("Shutting down: telling clients to reconnect elsewhere");
+    CountDownLatch done = new CountDownLatch(1);
+    node.stop()
+      .eventually(() -> node.vertx.close())
+      .onComplete(ar -> done.countDown());
+    try {
+      if (!done.await(node.config.shutdown.drainSeconds, TimeUnit.SECONDS)) {
+        LOG.warning("Shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "shutdown failed", e);
+    }
+  }
+}

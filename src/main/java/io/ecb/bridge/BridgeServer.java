@@ -1,0 +1,176 @@
+package io.ecb.bridge;
+
+import io.ecb.chat.ChatService;
+import io.ecb.chat.EcbException;
+import io.ecb.chat.Paging;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Fanout;
+import io.ecb.http.Origins;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
+
+/**
+ * The event-bus bridge at {@code /eventbus}: the standard Vert.x SockJS bridge protocol, so the
+ * official {@code @vertx/eventbus-bridge-client.js} and sockjs-client work unchanged.
+ *
+ * <p>SockJS's WebSocket transport ({@code /eventbus/<server>/<session>/websocket}) and the raw
+ * WebSocket ({@code /eventbus/websocket}) are served here directly, so a stream payload is encoded
+ * once per node and the same frame is written to every socket; SockJS's HTTP fallbacks go through
+ * the stock SockJS handler. Requests are served by {@link ChatService} on this node; stream
+ * payloads come from the node's {@link Fanout}, one event-bus consumer per stream.
+ */
+public final class BridgeServer {
+
+  /** A request address: tokens from the frame's headers, and its body (null when not an object). */
+  @FunctionalInterface
+  interface Operation {
+    Future<JsonObject> call(JsonObject headers, JsonObject body);
+  }
+
+  private final Vertx vertx;
+  private final ChatService chat;
+  final Fanout fanout;
+  private final EcbConfig config;
+  final int maxFrameBytes;
+  final int maxSubscriptions;
+  final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
+  private final Map<String, Operation> operations;
+  private final Map<String, BiFunction<String, JsonObject, Future<String>>> extraStreams = new ConcurrentHashMap<>();
+  public final LongAdder refused = new LongAdder();
+  private volatile boolean draining;
+
+  public BridgeServer(Vertx vertx, ChatService chat, Fanout fanout, EcbConfig config) {
+    this.vertx = vertx;
+    this.chat = chat;
+    this.fanout = fanout;
+    this.config = config;
+    this.maxFrameBytes = config.http.maxFrameBytes;
+    this.maxSubscriptions = config.limits.subscriptionsPerConnection;
+    this.operations = Map.of(
+      "ecb.getUserToken", (h, b) -> chat.getUserToken(body(b)),
+      "ecb.getContacts", (h, b) -> chat.getContacts(h.getString("userToken"), Paging.of(body(b))),
+      "ecb.getThreads", (h, b) -> chat.getThreads(h.getString("userToken"), Paging.of(body(b))),
+      "ecb.createThread", (h, b) -> chat.createThread(h.getString("userToken"), body(b)),
+      "ecb.getThread", (h, b) -> chat.getThread(h.getString("userToken"), h.getString("threadToken"), null, body(b)),
+      "ecb.sendMessage", (h, b) -> chat.sendMessage(h.getString("userToken"), h.getString("threadToken"), null, body(b)));
+  }
+
+  private static JsonObject body(JsonObject b) {
+    if (b == null) throw EcbException.badRequest("body must be a JSON object");
+    return b;
+  }
+
+  Operation operation(String address) {
+    return operations.get(address);
+  }
+
+  /**
+   * Lets another module accept registrations on addresses with {@code prefix} (push profiles):
+   * the function checks the headers and returns the stream to follow.
+   */
+  public void addStreamAddresses(String prefix, BiFunction<String, JsonObject, Future<String>> authorizer) {
+    extraStreams.put(prefix, authorizer);
+  }
+
+  Future<String> authorize(String address, JsonObject headers) {
+    for (var e : extraStreams.entrySet()) {
+      if (address.startsWith(e.getKey())) return e.getValue().apply(address, headers);
+    }
+    return chat.authorizeSubscription(address, headers.getString("userToken"), headers.getString("threadToken"));
+  }
+
+  /** Mounts the bridge on {@code router} at {@code /eventbus}. */
+  public void mount(Router router) {
+    router.get("/eventbus/websocket").handler(ctx -> upgrade(ctx, false));
+    router.get("/eventbus/:server/:session/websocket").handler(ctx -> upgrade(ctx, true));
+    SockJSHandlerOptions options = new SockJSHandlerOptions().setRegisterWriteHandler(false);
+    router.route("/eventbus/*").handler(ctx -> {
+      if (!Origins.allowed(ctx, config.http.allowedOrigins)) {
+        ctx.response().setStatusCode(403).end("origin not allowed");
+      } else {
+        ctx.next();
+      }
+    });
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::sockJsSocket));
+  }
+
+  private void upgrade(RoutingContext ctx, boolean sockJs) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      ctx.response().setStatusCode(400).end("Can \"Upgrade\" only to \"WebSocket\".");
+      return;
+    }
+    if (!Origins.allowed(ctx, config.http.allowedOrigins)) {
+      ctx.response().setStatusCode(403).end("origin not allowed");
+      return;
+    }
+    if (draining) {
+      ctx.response().setStatusCode(503).end("server shutting down");
+      return;
+    }
+    ctx.request().toWebSocket().onSuccess(ws -> accept(ws, sockJs));
+  }
+
+  private void accept(ServerWebSocket ws, boolean sockJs) {
+    BridgeSession session = new BridgeSession(this, s -> new WebSocketWire(ws, sockJs,
+      config.limits.outboundQueueBytes, () -> s.closeLater(CloseReason.SLOW_CONSUMER)));
+    sessions.add(session);
+    if (sockJs) {
+      ws.textMessageHandler(text -> {
+        List<String> frames = SockJsFrames.decode(text);
+        if (frames == null) session.close(CloseReason.PROTOCOL_ERROR);
+        else frames.forEach(f -> session.onFrame(Buffer.buffer(f)));
+      });
+    } else {
+      ws.textMessageHandler(text -> session.onFrame(Buffer.buffer(text)));
+      ws.binaryMessageHandler(session::onFrame);
+    }
+    ws.closeHandler(v -> session.closed());
+    ws.exceptionHandler(e -> session.closed());
+  }
+
+  private void sockJsSocket(SockJSSocket socket) {
+    if (draining) {
+      socket.close(CloseReason.SHUTDOWN.code, CloseReason.SHUTDOWN.reason);
+      return;
+    }
+    BridgeSession session = new BridgeSession(this, s -> new SockJsSocketWire(socket));
+    sessions.add(session);
+    socket.handler(session::onFrame);
+    socket.endHandler(v -> session.closed());
+    socket.exceptionHandler(e -> session.closed());
+  }
+
+  /** Closes sessions that stopped pinging and sends SockJS heartbeats; run periodically. */
+  public void sweep(boolean heartbeat) {
+    long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;
+    for (BridgeSession s : sessions) {
+      if (s.lastPing < deadline) s.closeLater(CloseReason.PING_TIMEOUT);
+      else if (heartbeat) s.wire().heartbeat();
+    }
+  }
+
+  public int connectionCount() {
+    return sessions.size();
+  }
+
+  /** Stops accepting and tells every client to reconnect elsewhere. */
+  public void drain() {
+    draining = true;
+    sessions.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
+  }
+}

@@ -1,0 +1,191 @@
+package io.ecb.bridge;
+
+import io.ecb.chat.EcbException;
+import io.ecb.chat.ErrorCode;
+import io.ecb.delivery.Delivery;
+import io.ecb.delivery.Fanout;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One client of the event-bus bridge, speaking the standard Vert.x bridge protocol:
+ * {@code send} (request/reply on the operation addresses), {@code register}/{@code unregister}
+ * (the stream addresses), {@code ping}. Anything else, {@code publish} included, is refused.
+ *
+ * <p>A register takes effect cluster-wide before any later frame of the same connection is
+ * answered, so a client that registers and then calls getThread cannot miss a message in between.
+ */
+final class BridgeSession implements Fanout.Subscriber {
+
+  private static final Logger LOG = Logger.getLogger(BridgeSession.class.getName());
+
+  private final BridgeServer server;
+  private final Wire wire;
+  /** address → stream, for this connection's registrations. */
+  private final Map<String, String> registrations = new HashMap<>();
+  private Future<Void> barrier = Future.succeededFuture();
+  volatile long lastPing = System.currentTimeMillis();
+  private final Context context;
+  private boolean closed;
+
+  /** Created on the connection's event loop, where all its frames are handled. */
+  BridgeSession(BridgeServer server, Function<BridgeSession, Wire> wire) {
+    this.server = server;
+    this.context = Vertx.currentContext();
+    this.wire = wire.apply(this);
+  }
+
+  /** Closes from any thread (a slow-consumer verdict comes from the delivering thread). */
+  void closeLater(CloseReason reason) {
+    context.runOnContext(v -> close(reason));
+  }
+
+  Wire wire() {
+    return wire;
+  }
+
+  @Override
+  public void deliver(Delivery delivery) {
+    wire.deliver(delivery);
+  }
+
+  /** Called on the connection's context for every bridge frame the client sends. */
+  void onFrame(Buffer data) {
+    if (closed) return;
+    JsonObject msg;
+    try {
+      msg = new JsonObject(data);
+    } catch (RuntimeException e) {
+      replyError("invalid_json");
+      return;
+    }
+    String type = msg.getValue("type") instanceof String s ? s : null;
+    if (type == null) {
+      replyError("missing_type");
+      return;
+    }
+    if (type.equals("ping")) {
+      lastPing = System.currentTimeMillis();
+      return;
+    }
+    String address = msg.getValue("address") instanceof String s ? s : null;
+    if (address == null) {
+      replyError("missing_address");
+      return;
+    }
+    String replyAddress = msg.getValue("replyAddress") instanceof String s ? s : null;
+    JsonObject headers = msg.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    if (data.length() > server.maxFrameBytes) {
+      refuse(address, replyAddress, new EcbException(ErrorCode.PAYLOAD_TOO_LARGE,
+        "frame exceeds " + server.maxFrameBytes + " bytes"));
+      return;
+    }
+    switch (type) {
+      case "send" -> barrier.onComplete(x -> send(address, replyAddress, headers, msg.getValue("body")));
+      case "register" -> barrier = barrier.transform(x -> register(address, headers));
+      case "unregister" -> barrier.onComplete(x -> unregister(address));
+      case "publish" -> refuse(address, replyAddress, new EcbException(ErrorCode.FORBIDDEN, "clients may not publish"));
+      default -> replyError("invalid_type");
+    }
+  }
+
+  private void send(String address, String replyAddress, JsonObject headers, Object body) {
+    BridgeServer.Operation op = server.operation(address);
+    if (op == null) {
+      refuse(address, replyAddress, new EcbException(ErrorCode.FORBIDDEN, "address not permitted: " + address));
+      return;
+    }
+    if (replyAddress == null || replyAddress.length() > 100) {
+      server.refused.increment();
+      replyError(replyAddress == null ? "missing_reply_address" : "invalid_reply_address");
+      return;
+    }
+    Future<JsonObject> result;
+    try {
+      result = op.call(headers, body instanceof JsonObject b ? b : body == null ? new JsonObject() : null);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        wire.write(new JsonObject().put("type", "rec").put("address", replyAddress).put("body", ar.result()).toBuffer());
+      } else {
+        fail(replyAddress, ar.cause());
+      }
+    });
+  }
+
+  private Future<Void> register(String address, JsonObject headers) {
+    if (closed) return Future.succeededFuture();
+    if (registrations.containsKey(address)) return Future.succeededFuture();
+    if (registrations.size() >= server.maxSubscriptions) {
+      fail(address, new EcbException(ErrorCode.RATE_LIMITED,
+        "at most " + server.maxSubscriptions + " subscriptions per connection"));
+      return Future.succeededFuture();
+    }
+    return server.authorize(address, headers)
+      .compose(stream -> {
+        if (closed) return Future.succeededFuture();
+        registrations.put(address, stream);
+        return server.fanout.subscribe(stream, this);
+      })
+      .recover(e -> {
+        if (!(e instanceof EcbException)) server.refused.increment();
+        else if (((EcbException) e).code == ErrorCode.FORBIDDEN) server.refused.increment();
+        fail(address, e);
+        String stream = registrations.remove(address);
+        if (stream != null) server.fanout.unsubscribe(stream, this);
+        return Future.succeededFuture();
+      });
+  }
+
+  private void unregister(String address) {
+    String stream = registrations.remove(address);
+    if (stream != null) server.fanout.unsubscribe(stream, this);
+  }
+
+  /** A refused frame: the caller's handler (replyAddress, or the address itself) gets the error. */
+  private void refuse(String address, String replyAddress, EcbException e) {
+    server.refused.increment();
+    fail(replyAddress != null ? replyAddress : address, e);
+  }
+
+  private void fail(String address, Throwable cause) {
+    EcbException e = EcbException.of(cause);
+    if (e != cause) LOG.log(Level.WARNING, "bridge request failed", cause);
+    wire.write(new JsonObject()
+      .put("type", "err")
+      .put("address", address)
+      .put("failureCode", e.code.status)
+      .put("failureType", "RECIPIENT_FAILURE")
+      .put("message", e.toJson().encode())
+      .toBuffer());
+  }
+
+  private void replyError(String error) {
+    wire.write(new JsonObject().put("type", "err").put("body", error).toBuffer());
+  }
+
+  void close(CloseReason reason) {
+    wire.close(reason.code, reason.reason);
+    closed();
+  }
+
+  /** The connection is gone: drop every registration. Runs once. */
+  void closed() {
+    if (closed) return;
+    closed = true;
+    registrations.values().forEach(stream -> server.fanout.unsubscribe(stream, this));
+    registrations.clear();
+    server.sessions.remove(this);
+  }
+}

@@ -1,0 +1,21 @@
+package io.ecb.bridge;
+
+import io.ecb.delivery.Delivery;
+import io.vertx.core.buffer.Buffer;
+
+/** How a bridge session's frames reach its client: SockJS over WebSocket, raw WebSocket, or another SockJS transport. */
+interface Wire {
+
+  /** Writes one bridge frame (a reply or an error). */
+  void write(Buffer frame);
+
+  /** Writes a stream payload, using the delivery's shared encoding for this wire. */
+  void deliver(Delivery delivery);
+
+  /** Transport-level keep-alive, for wires that need one (SockJS {@code h}). */
+  default void heartbeat() {
+  }
+
+  /** Closes with a code and reason the client's close event reports. */
+  void close(int code, String reason);
+}

@@ -1,0 +1,320 @@
+package io.ecb.chat;
+
+import io.ecb.auth.ChatUser;
+import io.ecb.auth.ThreadGrant;
+import io.ecb.auth.TokenVerifier;
+import io.ecb.backend.BackendClient;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Publisher;
+import io.ecb.delivery.StreamLog;
+import io.ecb.delivery.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The six chat operations, the same for every transport: verify the caller's tokens, check the
+ * request, call the customer backend's webhook, verify the tokens it hands back, publish what
+ * clients must hear about, and build the reply. Transports only turn their frames into these calls
+ * and the results (or {@link EcbException}s) back into frames.
+ */
+public final class ChatService {
+
+  private final TokenVerifier tokens;
+  private final BackendClient backend;
+  private final Publisher publisher;
+  private final SendDedup dedup;
+  private final EcbConfig config;
+  private final RateLimiter requests;
+  private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
+
+  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, EcbConfig config) {
+    this.tokens = tokens;
+    this.backend = backend;
+    this.publisher = publisher;
+    this.dedup = dedup;
+    this.config = config;
+    this.requests = new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst);
+  }
+
+  public TokenVerifier tokens() {
+    return tokens;
+  }
+
+  /** Periodic clean-up of per-user limiter state. */
+  public void sweep() {
+    requests.sweep();
+    long cutoff = System.currentTimeMillis() - Math.max(config.limits.typingIntervalMs, 1000) * 10;
+    lastTyping.values().removeIf(t -> t < cutoff);
+  }
+
+  public Future<JsonObject> getUserToken(JsonObject body) {
+    String accessToken = body == null ? null : body.getValue("accessToken") instanceof String s ? s : null;
+    if (accessToken == null || accessToken.isBlank()) {
+      return Future.failedFuture(EcbException.badRequest("accessToken (string) is required"));
+    }
+    return backend.call("getUserToken", new JsonObject().put("accessToken", accessToken))
+      .compose(reply -> {
+        String userToken = reply instanceof JsonObject o && o.getValue("userToken") instanceof String s ? s : null;
+        if (userToken == null) return Future.failedFuture(backendError("getUserToken: reply has no userToken"));
+        return tokens.verifyUser(userToken)
+          .recover(e -> Future.failedFuture(backendError("getUserToken: backend returned an invalid userToken")))
+          .map(user -> new JsonObject().put("userToken", userToken).put("user", user.toJson()));
+      });
+  }
+
+  public Future<JsonObject> getContacts(String userToken, Paging paging) {
+    return caller(userToken).compose(user ->
+      backend.call("getContacts", new JsonObject().put("user", user.toJson()))
+        .compose(reply -> reply instanceof JsonArray all
+          ? Future.succeededFuture(paging.page(all))
+          : Future.failedFuture(backendError("getContacts: reply is not a list of users"))));
+  }
+
+  public Future<JsonObject> getThreads(String userToken, Paging paging) {
+    return caller(userToken).compose(user ->
+      backend.call("getThreads", new JsonObject().put("user", user.toJson()))
+        .compose(reply -> {
+          if (!(reply instanceof JsonArray all)) return Future.failedFuture(backendError("getThreads: reply is not a list of threads"));
+          JsonObject page = paging.page(all);
+          List<Future<ThreadGrant>> checks = new ArrayList<>();
+          for (Object t : page.getJsonArray("items")) checks.add(verifyThread("getThreads", t));
+          return Future.all(checks).map(page);
+        }));
+  }
+
+  public Future<JsonObject> createThread(String userToken, JsonObject body) {
+    return caller(userToken).compose(user -> {
+      JsonArray memberIds = body == null ? null : body.getValue("memberIds") instanceof JsonArray a ? a : null;
+      if (memberIds == null || memberIds.isEmpty() || !memberIds.stream().allMatch(m -> m instanceof String s && !s.isBlank())) {
+        return Future.failedFuture(EcbException.badRequest("memberIds must be a non-empty array of userIds"));
+      }
+      JsonObject message = validMessage(body.getValue("message"), false);
+      JsonObject request = new JsonObject()
+        .put("user", user.toJson())
+        .put("memberIds", memberIds)
+        .put("data", body.getValue("data"))
+        .put("message", message);
+      return backend.call("createThread", request)
+        .compose(reply -> threadAndMessages("createThread", reply))
+        .compose(reply -> announceThread(user, reply.getJsonObject("thread")).map(reply));
+    });
+  }
+
+  public Future<JsonObject> getThread(String userToken, String threadToken, String pathThreadId, JsonObject body) {
+    Long since;
+    String epoch;
+    try {
+      since = optionalOffset(body == null ? null : body.getValue("sinceOffset"));
+      epoch = body == null || body.getValue("epoch") == null ? null : String.valueOf(body.getValue("epoch"));
+    } catch (EcbException e) {
+      return Future.failedFuture(e);
+    }
+    return callerInThread(userToken, threadToken, pathThreadId).compose(access -> {
+      String stream = Streams.thread(access.grant.threadId());
+      StreamLog log = publisher.log();
+      // The stream's position is read before the backend call, so whatever is published after it
+      // reaches a client that registered first, either in this reply or live.
+      Future<StreamLog.Recovery> position = since == null
+        ? log.position(stream).map(p -> new StreamLog.Recovery(p, false, List.of()))
+        : log.since(stream, since, epoch);
+      return position.compose(rec -> backend.call("getThread", new JsonObject()
+            .put("user", access.user.toJson()).put("threadId", access.grant.threadId()))
+          .compose(reply -> threadAndMessages("getThread", reply))
+          .map(reply -> {
+            reply.put("offset", rec.position().offset()).put("epoch", rec.position().epoch());
+            if (since != null) {
+              JsonArray missed = new JsonArray();
+              rec.missed().forEach(json -> missed.add(new JsonObject(json)));
+              reply.put("recovered", rec.recovered()).put("missed", missed);
+            }
+            return reply;
+          }));
+    });
+  }
+
+  public Future<JsonObject> sendMessage(String userToken, String threadToken, String pathThreadId, JsonObject body) {
+    return callerInThread(userToken, threadToken, pathThreadId).compose(access -> {
+      JsonObject message = validMessage(body == null ? null : body.getValue("message"), true);
+      String threadId = access.grant.threadId();
+      if ("typing".equals(message.getString("type"))) return typing(access.user, threadId, message);
+      Object cmid = body.getValue("clientMessageId");
+      if (cmid != null && !(cmid instanceof String)) {
+        return Future.failedFuture(EcbException.badRequest("clientMessageId must be a string"));
+      }
+      JsonObject request = new JsonObject()
+        .put("user", access.user.toJson())
+        .put("threadId", threadId)
+        .put("message", message)
+        .put("clientMessageId", cmid);
+      if (cmid == null) return addMessage(threadId, request);
+      return dedup.once(access.user.userId() + "|" + threadId + "|" + cmid, () -> addMessage(threadId, request));
+    });
+  }
+
+  private Future<JsonObject> addMessage(String threadId, JsonObject request) {
+    return backend.call("addThreadMessage", request).compose(reply -> {
+      if (!(reply instanceof JsonObject r) || !(r.getValue("message") instanceof JsonObject stored)) {
+        return Future.failedFuture(backendError("addThreadMessage: reply has no message"));
+      }
+      return verifyThread("addThreadMessage", r.getValue("thread")).compose(grant -> {
+        if (!grant.threadId().equals(threadId)) {
+          return Future.<JsonObject>failedFuture(backendError("addThreadMessage: reply is for another thread"));
+        }
+        JsonObject payload = new JsonObject().put("kind", "message").put("threadId", threadId).put("message", stored);
+        return publisher.publish(Streams.thread(threadId), payload).map(appended -> new JsonObject()
+          .put("thread", r.getJsonObject("thread"))
+          .put("message", stored)
+          .put("offset", appended.offset()));
+      });
+    });
+  }
+
+  private Future<JsonObject> typing(ChatUser user, String threadId, JsonObject message) {
+    long now = System.currentTimeMillis();
+    String key = user.userId() + "|" + threadId;
+    Long before = lastTyping.put(key, now);
+    if (before != null && now - before < config.limits.typingIntervalMs) {
+      lastTyping.put(key, before);
+      return Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "typing is sent at most every "
+        + config.limits.typingIntervalMs + " ms"));
+    }
+    publisher.publishTransient(Streams.thread(threadId), new JsonObject()
+      .put("kind", "typing").put("threadId", threadId).put("fromUserId", user.userId()).put("data", message.getValue("data")));
+    JsonObject echoed = new JsonObject()
+      .put("messageId", "typing-" + UUID.randomUUID())
+      .put("fromUserId", user.userId())
+      .put("creationTime", now)
+      .put("type", "typing")
+      .put("data", message.getValue("data"));
+    return Future.succeededFuture(new JsonObject().put("thread", new JsonObject().put("threadId", threadId)).put("message", echoed));
+  }
+
+  /** Tells every other member about a new thread on their user stream. */
+  private Future<Void> announceThread(ChatUser creator, JsonObject thread) {
+    List<Future<?>> sent = new ArrayList<>();
+    for (Object m : thread.getJsonArray("members", new JsonArray())) {
+      if (m instanceof JsonObject member && member.getString("userId") != null && !member.getString("userId").equals(creator.userId())) {
+        sent.add(publisher.publish(Streams.user(member.getString("userId")),
+          new JsonObject().put("kind", "threadCreated").put("thread", thread)));
+      }
+    }
+    return Future.all(sent).mapEmpty();
+  }
+
+  // ---- subscriptions
+
+  /**
+   * Decides whether a connection may follow a stream, from the address it registers and the
+   * tokens it brings; the result is the stream name.
+   */
+  public Future<String> authorizeSubscription(String address, String userToken, String threadToken) {
+    String stream = address == null ? null : Streams.fromAddress(address);
+    if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
+    String name = stream.substring(stream.indexOf(':') + 1);
+    return switch (stream.substring(0, stream.indexOf(':'))) {
+      case Streams.THREAD -> callerInThread(userToken, threadToken, name).map(stream);
+      case Streams.USER -> caller(userToken).compose(user -> user.userId().equals(name)
+        ? Future.succeededFuture(stream)
+        : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
+      default -> caller(userToken).compose(user -> mayFollowChannel(user, name)
+        ? Future.succeededFuture(stream)
+        : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
+    };
+  }
+
+  public boolean mayFollowChannel(ChatUser user, String channel) {
+    return user.channels().contains(channel) || config.channels.publicNames.contains(channel);
+  }
+
+  // ---- checks shared by the operations
+
+  private record Access(ChatUser user, ThreadGrant grant) {
+  }
+
+  /** Verifies the userToken and charges the user's request budget. */
+  public Future<ChatUser> caller(String userToken) {
+    return tokens.verifyUser(userToken).compose(user -> requests.tryAcquire(user.userId())
+      ? Future.succeededFuture(user)
+      : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
+  }
+
+  private Future<Access> callerInThread(String userToken, String threadToken, String expectedThreadId) {
+    return caller(userToken).compose(user -> tokens.verifyThread(threadToken).compose(grant -> {
+      if (expectedThreadId != null && !expectedThreadId.equals(grant.threadId())) {
+        return Future.failedFuture(EcbException.forbidden("threadToken is for another thread"));
+      }
+      if (config.threads.blockNonMembers && !grant.isMember(user.userId())) {
+        return Future.failedFuture(EcbException.forbidden("not a member of this thread"));
+      }
+      return Future.succeededFuture(new Access(user, grant));
+    }));
+  }
+
+  private Future<ThreadGrant> verifyThread(String operation, Object thread) {
+    if (!(thread instanceof JsonObject t) || !(t.getValue("threadToken") instanceof String token)) {
+      return Future.failedFuture(backendError(operation + ": thread has no threadToken"));
+    }
+    return tokens.verifyThread(token)
+      .recover(e -> Future.failedFuture(backendError(operation + ": backend returned an invalid threadToken")))
+      .compose(grant -> grant.threadId().equals(t.getString("threadId"))
+        ? Future.succeededFuture(grant)
+        : Future.failedFuture(backendError(operation + ": threadToken is for another thread")));
+  }
+
+  private Future<JsonObject> threadAndMessages(String operation, Object reply) {
+    if (!(reply instanceof JsonObject r) || !(r.getValue("thread") instanceof JsonObject)) {
+      return Future.failedFuture(backendError(operation + ": reply has no thread"));
+    }
+    if (!(r.getValue("messages") instanceof JsonArray)) r.put("messages", new JsonArray());
+    return verifyThread(operation, r.getValue("thread")).map(r);
+  }
+
+  /** A message is {@code {type, data}}; text needs {@code data.messageText}, typing a boolean. */
+  private static JsonObject validMessage(Object value, boolean typingAllowed) {
+    if (!(value instanceof JsonObject m) || !(m.getValue("type") instanceof String type) || type.isBlank()) {
+      throw EcbException.badRequest("message must be an object with a string type");
+    }
+    switch (type) {
+      case "text" -> {
+        if (!(m.getValue("data") instanceof JsonObject d) || !(d.getValue("messageText") instanceof String)) {
+          throw EcbException.badRequest("a text message needs data.messageText (string)");
+        }
+      }
+      case "typing" -> {
+        if (!typingAllowed) throw EcbException.badRequest("a thread cannot start with a typing message");
+        if (!(m.getValue("data") instanceof Boolean)) throw EcbException.badRequest("a typing message needs boolean data");
+      }
+      default -> {
+        if (!m.containsKey("data")) throw EcbException.badRequest("message needs data");
+      }
+    }
+    return new JsonObject().put("type", type).put("data", m.getValue("data"));
+  }
+
+  private static Long optionalOffset(Object v) {
+    if (v == null) return null;
+    if (v instanceof String s) {
+      if (s.isEmpty()) return null;
+      try {
+        v = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw EcbException.badRequest("sinceOffset must be an integer >= 0");
+      }
+    }
+    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0) {
+      throw EcbException.badRequest("sinceOffset must be an integer >= 0");
+    }
+    return ((Number) v).longValue();
+  }
+
+  private static EcbException backendError(String message) {
+    return new EcbException(ErrorCode.BACKEND_ERROR, message);
+  }
+}

@@ -1,0 +1,208 @@
+package io.ecb.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The node's configuration, read once at start-up: built-in defaults, then the config file, then
+ * {@code ECB_*} environment variables (see {@link ConfigLoader}). Every other class reads its
+ * settings from here instead of from raw JSON, so a setting has one name and one default.
+ */
+public final class EcbConfig {
+
+  public final JsonObject json;
+
+  public final Http http;
+  public final Auth auth;
+  public final Backend backend;
+  public final Threads threads;
+  public final Limits limits;
+  public final History history;
+  public final Channels channels;
+  public final List<String> publishers;
+  public final Cluster cluster;
+  public final Shutdown shutdown;
+  public final Demo demo;
+
+  public EcbConfig(JsonObject json) {
+    this.json = json;
+    this.http = new Http(obj("http"));
+    this.auth = new Auth(obj("auth"));
+    this.backend = new Backend(obj("backend"));
+    this.threads = new Threads(obj("threads"));
+    this.limits = new Limits(obj("limits"));
+    this.history = new History(obj("history"));
+    this.channels = new Channels(obj("channels"));
+    this.publishers = strings(json.getValue("publishers"));
+    this.cluster = new Cluster(obj("cluster"));
+    this.shutdown = new Shutdown(obj("shutdown"));
+    this.demo = new Demo(obj("demo"));
+  }
+
+  private JsonObject obj(String key) {
+    JsonObject o = json.getJsonObject(key);
+    return o == null ? new JsonObject() : o;
+  }
+
+  /** A list setting may be a JSON array or, from an environment variable, a comma-separated string. */
+  static List<String> strings(Object value) {
+    if (value == null) return List.of();
+    if (value instanceof JsonArray a) return a.stream().map(String::valueOf).filter(s -> !s.isBlank()).toList();
+    if (value instanceof List<?> l) return l.stream().map(String::valueOf).filter(s -> !s.isBlank()).toList();
+    String s = value.toString().trim();
+    if (s.isEmpty()) return List.of();
+    return java.util.Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+  }
+
+  private static String text(JsonObject o, String key) {
+    String v = o.getString(key);
+    return v == null || v.isBlank() ? null : v;
+  }
+
+  public static final class Http {
+    public final String host;
+    public final int port;
+    public final List<String> allowedOrigins;
+    public final int maxFrameBytes;
+
+    Http(JsonObject o) {
+      host = o.getString("host", "0.0.0.0");
+      port = o.getInteger("port", 8080);
+      allowedOrigins = strings(o.getValue("allowedOrigins"));
+      maxFrameBytes = o.getInteger("maxFrameBytes", 65536);
+    }
+  }
+
+  public static final class Auth {
+    public final String algorithm;
+    public final String publicKey;
+    public final String jwksUrl;
+    public final String secret;
+    public final String issuer;
+    public final String audience;
+    public final int leewaySeconds;
+
+    Auth(JsonObject o) {
+      algorithm = o.getString("algorithm", "RS256");
+      publicKey = text(o, "publicKey");
+      jwksUrl = text(o, "jwksUrl");
+      secret = text(o, "secret");
+      issuer = text(o, "issuer");
+      audience = text(o, "audience");
+      leewaySeconds = o.getInteger("leewaySeconds", 30);
+    }
+  }
+
+  public static final class Backend {
+    public final String url;
+    public final List<String> webhookSecrets;
+    public final int timeoutMs;
+    public final Map<String, Object> timeouts;
+    public final int circuitMaxFailures;
+    public final long circuitResetMs;
+
+    Backend(JsonObject o) {
+      url = text(o, "url");
+      // The current secret first; a second one may be listed while the backend rotates.
+      webhookSecrets = strings(o.getValue("webhookSecret"));
+      timeoutMs = o.getInteger("timeoutMs", 5000);
+      JsonObject t = o.getJsonObject("timeouts");
+      timeouts = t == null ? Map.of() : t.getMap();
+      JsonObject c = o.getJsonObject("circuitBreaker", new JsonObject());
+      circuitMaxFailures = c.getInteger("maxFailures", 5);
+      circuitResetMs = c.getLong("resetMs", 10_000L);
+    }
+
+    public long timeoutMs(String operation) {
+      Object v = timeouts.get(operation);
+      return v instanceof Number n ? n.longValue() : timeoutMs;
+    }
+  }
+
+  public static final class Threads {
+    public final boolean blockNonMembers;
+
+    Threads(JsonObject o) {
+      blockNonMembers = o.getBoolean("blockNonMembers", true);
+    }
+  }
+
+  public static final class Limits {
+    public final int subscriptionsPerConnection;
+    public final double requestsPerSecond;
+    public final int requestBurst;
+    public final int outboundQueueBytes;
+    public final long typingIntervalMs;
+    public final long pingTimeoutMs;
+    public final long dedupSeconds;
+
+    Limits(JsonObject o) {
+      subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
+      requestsPerSecond = o.getDouble("requestsPerSecond", 50.0);
+      requestBurst = o.getInteger("requestBurst", 100);
+      outboundQueueBytes = o.getInteger("outboundQueueBytes", 1024 * 1024);
+      typingIntervalMs = o.getLong("typingIntervalMs", 1000L);
+      pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
+      dedupSeconds = o.getLong("dedupSeconds", 300L);
+    }
+  }
+
+  public static final class History {
+    public final int size;
+    public final long ttlSeconds;
+
+    History(JsonObject o) {
+      size = o.getInteger("size", 300);
+      ttlSeconds = o.getLong("ttlSeconds", 600L);
+    }
+  }
+
+  public static final class Channels {
+    public final Set<String> publicNames;
+    public final Set<String> publisherUserIds;
+
+    Channels(JsonObject o) {
+      publicNames = Set.copyOf(strings(o.getValue("public")));
+      publisherUserIds = Set.copyOf(strings(o.getValue("publisherUserIds")));
+    }
+  }
+
+  public static final class Cluster {
+    public final String name;
+    public final String host;
+    public final int port;
+    public final List<String> members;
+    public final String kubernetesServiceDns;
+    public final String configFile;
+
+    Cluster(JsonObject o) {
+      name = o.getString("name", "ecb");
+      host = text(o, "host");
+      port = o.getInteger("port", 5701);
+      members = strings(o.getValue("members"));
+      JsonObject k = o.getJsonObject("kubernetes", new JsonObject());
+      kubernetesServiceDns = text(k, "serviceDns");
+      configFile = o.getString("configFile", "conf/cluster.xml");
+    }
+  }
+
+  public static final class Shutdown {
+    public final long drainSeconds;
+
+    Shutdown(JsonObject o) {
+      drainSeconds = o.getLong("drainSeconds", 30L);
+    }
+  }
+
+  public static final class Demo {
+    public final boolean enabled;
+
+    Demo(JsonObject o) {
+      enabled = o.getBoolean("enabled", false);
+    }
+  }
+}

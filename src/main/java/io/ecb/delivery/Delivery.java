@@ -1,0 +1,53 @@
+package io.ecb.delivery;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One payload on its way to the connections of this node that follow its stream. Each wire format
+ * is encoded at most once per message, on first use, and the same bytes are written to every
+ * connection that uses that format: this is what keeps fan-out cheap.
+ */
+public final class Delivery {
+
+  private static final byte[] REC_PREFIX = "{\"type\":\"rec\",\"address\":\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] BODY = "\",\"body\":".getBytes(StandardCharsets.US_ASCII);
+
+  public final String stream;
+  public final String address;
+  /** The subscription payload, JSON. */
+  public final Buffer payload;
+  /** The stream offset, or 0 for payloads that are not stored (typing). */
+  public final long offset;
+  public final String epoch;
+
+  private Buffer bridgeFrame;
+  private String sockJsFrame;
+
+  public Delivery(String stream, String address, Buffer payload, long offset, String epoch) {
+    this.stream = stream;
+    this.address = address;
+    this.payload = payload;
+    this.offset = offset;
+    this.epoch = epoch;
+  }
+
+  /** The standard bridge envelope {@code {"type":"rec","address":...,"body":...}}. */
+  public synchronized Buffer bridgeFrame() {
+    if (bridgeFrame == null) {
+      Buffer b = Buffer.buffer(payload.length() + address.length() + 48);
+      b.appendBytes(REC_PREFIX).appendString(address).appendBytes(BODY).appendBuffer(payload).appendByte((byte) '}');
+      bridgeFrame = b;
+    }
+    return bridgeFrame;
+  }
+
+  /** The bridge envelope inside a SockJS message frame: {@code a["<escaped envelope>"]}. */
+  public synchronized String sockJsFrame() {
+    if (sockJsFrame == null) {
+      sockJsFrame = SockJsFraming.messageFrame(bridgeFrame().toString(StandardCharsets.UTF_8));
+    }
+    return sockJsFrame;
+  }
+}

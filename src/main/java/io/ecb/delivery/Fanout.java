@@ -1,0 +1,188 @@
+package io.ecb.delivery;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Delivers stream payloads to the connections of this node. There is one event-bus consumer per
+ * stream per node, whatever the number of connections following it; each payload is encoded once
+ * per wire format ({@link Delivery}) and the same bytes go to every connection.
+ *
+ * <p>The consumer also puts each stream back in offset order: payloads published from different
+ * nodes can arrive out of order, and one can be missing when its publisher died between storing
+ * it and publishing it. An early payload waits briefly for the gap to fill; then the gap is read
+ * from the stream's history ({@link StreamLog}), so connections get every stored payload, once, in
+ * order.
+ */
+public final class Fanout {
+
+  private static final Logger LOG = Logger.getLogger(Fanout.class.getName());
+
+  /** A connection following streams. {@code deliver} is called from any thread and must not block. */
+  public interface Subscriber {
+    void deliver(Delivery delivery);
+  }
+
+  private final Vertx vertx;
+  private final StreamLog log;
+  private final long gapWaitMs;
+  private final Map<String, StreamFanout> streams = new ConcurrentHashMap<>();
+
+  public final LongAdder delivered = new LongAdder();
+  public final LongAdder gapsFilled = new LongAdder();
+  public final LongAdder lost = new LongAdder();
+
+  public Fanout(Vertx vertx, StreamLog log, long gapWaitMs) {
+    this.vertx = vertx;
+    this.log = log;
+    this.gapWaitMs = gapWaitMs;
+  }
+
+  /** Adds a follower; the future completes once the stream's consumer is registered cluster-wide. */
+  public Future<Void> subscribe(String stream, Subscriber subscriber) {
+    synchronized (streams) {
+      StreamFanout f = streams.computeIfAbsent(stream, StreamFanout::new);
+      f.subscribers.add(subscriber);
+      return f.ready;
+    }
+  }
+
+  public void unsubscribe(String stream, Subscriber subscriber) {
+    synchronized (streams) {
+      StreamFanout f = streams.get(stream);
+      if (f == null) return;
+      f.subscribers.remove(subscriber);
+      if (f.subscribers.isEmpty()) {
+        streams.remove(stream);
+        f.consumer.unregister();
+      }
+    }
+  }
+
+  /** Number of streams this node follows. */
+  public int streamCount() {
+    return streams.size();
+  }
+
+  public int subscriptionCount() {
+    int n = 0;
+    for (StreamFanout f : streams.values()) n += f.subscribers.size();
+    return n;
+  }
+
+  public int localSubscribers(String stream) {
+    StreamFanout f = streams.get(stream);
+    return f == null ? 0 : f.subscribers.size();
+  }
+
+  private final class StreamFanout {
+    final String stream;
+    final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    final MessageConsumer<Buffer> consumer;
+    final Future<Void> ready;
+
+    // Ordering state, only touched on the consumer's context.
+    String epoch;
+    long last;
+    final TreeMap<Long, Delivery> early = new TreeMap<>();
+    long gapTimer = -1;
+
+    StreamFanout(String stream) {
+      this.stream = stream;
+      String address = Streams.address(stream);
+      this.consumer = vertx.eventBus().<Buffer>consumer(address).handler(this::onMessage);
+      this.ready = consumer.completion();
+    }
+
+    void onMessage(Message<Buffer> m) {
+      String offsetHeader = m.headers().get("offset");
+      if (offsetHeader == null) {
+        dispatch(new Delivery(stream, m.address(), m.body(), 0, null));
+        return;
+      }
+      long offset = Long.parseLong(offsetHeader);
+      String e = m.headers().get("epoch");
+      Delivery d = new Delivery(stream, m.address(), m.body(), offset, e);
+      if (!e.equals(epoch)) {
+        // First payload seen, or the stream's history was lost and restarted: follow the new epoch.
+        epoch = e;
+        last = offset - 1;
+        early.clear();
+        cancelGapTimer();
+      }
+      if (offset <= last) return; // already delivered (a gap fill raced the live copy)
+      if (offset == last + 1) {
+        dispatch(d);
+        last = offset;
+        drainEarly();
+      } else {
+        early.put(offset, d);
+        if (gapTimer < 0) gapTimer = vertx.setTimer(gapWaitMs, id -> fillGap());
+      }
+    }
+
+    private void drainEarly() {
+      while (!early.isEmpty() && early.firstKey() <= last + 1) {
+        Delivery d = early.pollFirstEntry().getValue();
+        if (d.offset == last + 1) {
+          dispatch(d);
+          last = d.offset;
+        }
+      }
+      if (early.isEmpty()) cancelGapTimer();
+    }
+
+    private void fillGap() {
+      gapTimer = -1;
+      if (early.isEmpty()) return;
+      String readEpoch = epoch;
+      log.read(stream, last, readEpoch).onComplete(ar -> {
+        if (!readEpoch.equals(epoch)) return;
+        if (ar.succeeded()) {
+          for (StreamLog.Appended a : ar.result()) {
+            if (a.offset() == last + 1) {
+              dispatch(new Delivery(stream, Streams.address(stream), Buffer.buffer(a.json()), a.offset(), a.epoch()));
+              last = a.offset();
+              gapsFilled.increment();
+            }
+          }
+        }
+        if (!early.isEmpty() && early.firstKey() > last + 1) {
+          // History no longer holds the gap: skip it; clients see the jump and reload.
+          lost.add(early.firstKey() - last - 1);
+          last = early.firstKey() - 1;
+        }
+        drainEarly();
+      });
+    }
+
+    private void cancelGapTimer() {
+      if (gapTimer >= 0) {
+        vertx.cancelTimer(gapTimer);
+        gapTimer = -1;
+      }
+    }
+
+    private void dispatch(Delivery d) {
+      for (Subscriber s : subscribers) {
+        try {
+          s.deliver(d);
+          delivered.increment();
+        } catch (RuntimeException ex) {
+          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+        }
+      }
+    }
+  }
+}

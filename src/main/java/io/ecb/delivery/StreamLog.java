@@ -1,0 +1,228 @@
+package io.ecb.delivery;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.ReadOnly;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+import io.ecb.config.EcbConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Offsets and bounded history of every stream, held in the Hazelcast map {@code ecb.streams}
+ * (one backup copy; see conf/cluster.xml).
+ *
+ * <p>Each change is an entry processor that runs on the partition owner of the stream's key, so
+ * assigning the next offset and appending to the history is one atomic step, whichever node
+ * publishes: every node and client sees one order per stream, with no gaps. Processors are
+ * deterministic (the caller supplies the time and a fresh epoch) because Hazelcast replays them on
+ * the backup copy. If a stream's entry and its backup are both lost, the next use creates it again
+ * with a new epoch, which tells clients that their offsets no longer apply.
+ */
+public final class StreamLog {
+
+  public static final String MAP = "ecb.streams";
+
+  private final Vertx vertx;
+  private final IMap<String, History> map;
+  private final int maxSize;
+  private final long ttlMs;
+
+  /** Where a stream stands: its last offset and its epoch. */
+  public record Position(long offset, String epoch) implements Serializable {
+  }
+
+  /** A payload stored at {@code offset}; {@code json} already carries its offset and epoch. */
+  public record Appended(long offset, String epoch, String json) implements Serializable {
+  }
+
+  /** The answer to "what did I miss since offset N of epoch E". */
+  public record Recovery(Position position, boolean recovered, List<String> missed) implements Serializable {
+  }
+
+  public StreamLog(Vertx vertx, HazelcastInstance hazelcast, EcbConfig.History config) {
+    this.vertx = vertx;
+    this.map = hazelcast.getMap(MAP);
+    this.maxSize = config.size;
+    this.ttlMs = config.ttlSeconds * 1000;
+  }
+
+  /**
+   * Assigns the stream's next offset to a payload and stores it. {@code template} is the payload
+   * JSON without offset and epoch; they are appended as its last two fields.
+   */
+  public Future<Appended> append(String stream, String template) {
+    return run(stream, new Append(template, newEpoch(), System.currentTimeMillis(), maxSize, ttlMs));
+  }
+
+  public Future<Position> position(String stream) {
+    return run(stream, new Recover(-1, null, newEpoch(), System.currentTimeMillis(), ttlMs)).map(Recovery::position);
+  }
+
+  /** Payloads after {@code sinceOffset} in epoch {@code epoch}, oldest first, when history still covers them. */
+  public Future<Recovery> since(String stream, long sinceOffset, String epoch) {
+    return run(stream, new Recover(sinceOffset, epoch, newEpoch(), System.currentTimeMillis(), ttlMs));
+  }
+
+  /** Payloads after {@code sinceOffset}, read without creating the stream (for filling a delivery gap). */
+  public Future<List<Appended>> read(String stream, long sinceOffset, String epoch) {
+    return run(stream, new Read(sinceOffset, epoch, System.currentTimeMillis(), ttlMs));
+  }
+
+  private <R> Future<R> run(String stream, EntryProcessor<String, History, R> processor) {
+    Context context = vertx.getOrCreateContext();
+    return Future.fromCompletionStage(map.submitToKey(stream, processor), context);
+  }
+
+  private static String newEpoch() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** The stored state of one stream. */
+  static final class History implements Serializable {
+    @Serial
+    private static final long serialVersionUID = 1;
+    final String epoch;
+    long lastOffset;
+    final ArrayDeque<Appended> entries = new ArrayDeque<>();
+    final ArrayDeque<Long> times = new ArrayDeque<>();
+
+    History(String epoch) {
+      this.epoch = epoch;
+    }
+
+    void trim(int maxSize, long now, long ttlMs) {
+      while (!entries.isEmpty() && (entries.size() > maxSize || times.peekFirst() < now - ttlMs)) {
+        entries.pollFirst();
+        times.pollFirst();
+      }
+    }
+
+    /** Entries after {@code since}, or null when some of them are no longer held. */
+    List<String> after(long since, long now, long ttlMs) {
+      List<String> out = new ArrayList<>();
+      long expect = since + 1;
+      var it = entries.iterator();
+      var ts = times.iterator();
+      while (it.hasNext()) {
+        Appended a = it.next();
+        long t = ts.next();
+        if (a.offset() <= since) continue;
+        if (a.offset() != expect || t < now - ttlMs) return null;
+        out.add(a.json());
+        expect++;
+      }
+      return expect == lastOffset + 1 ? out : null;
+    }
+  }
+
+  static final class Append implements EntryProcessor<String, History, Appended> {
+    @Serial
+    private static final long serialVersionUID = 1;
+    private final String template;
+    private final String epochIfNew;
+    private final long now;
+    private final int maxSize;
+    private final long ttlMs;
+
+    Append(String template, String epochIfNew, long now, int maxSize, long ttlMs) {
+      this.template = template;
+      this.epochIfNew = epochIfNew;
+      this.now = now;
+      this.maxSize = maxSize;
+      this.ttlMs = ttlMs;
+    }
+
+    @Override
+    public Appended process(Map.Entry<String, History> entry) {
+      History h = entry.getValue();
+      if (h == null) h = new History(epochIfNew);
+      long offset = ++h.lastOffset;
+      String json = template.substring(0, template.length() - 1)
+        + ",\"offset\":" + offset + ",\"epoch\":\"" + h.epoch + "\"}";
+      Appended a = new Appended(offset, h.epoch, json);
+      h.entries.addLast(a);
+      h.times.addLast(now);
+      h.trim(maxSize, now, ttlMs);
+      entry.setValue(h);
+      return a;
+    }
+  }
+
+  static final class Recover implements EntryProcessor<String, History, Recovery> {
+    @Serial
+    private static final long serialVersionUID = 1;
+    private final long since;
+    private final String epoch;
+    private final String epochIfNew;
+    private final long now;
+    private final long ttlMs;
+
+    Recover(long since, String epoch, String epochIfNew, long now, long ttlMs) {
+      this.since = since;
+      this.epoch = epoch;
+      this.epochIfNew = epochIfNew;
+      this.now = now;
+      this.ttlMs = ttlMs;
+    }
+
+    @Override
+    public Recovery process(Map.Entry<String, History> entry) {
+      History h = entry.getValue();
+      if (h == null) {
+        h = new History(epochIfNew);
+        entry.setValue(h);
+      }
+      Position p = new Position(h.lastOffset, h.epoch);
+      if (since < 0 || !h.epoch.equals(epoch) || since > h.lastOffset) {
+        return new Recovery(p, false, List.of());
+      }
+      List<String> missed = h.after(since, now, ttlMs);
+      return missed == null ? new Recovery(p, false, List.of()) : new Recovery(p, true, missed);
+    }
+  }
+
+  static final class Read implements EntryProcessor<String, History, List<Appended>>, ReadOnly {
+    @Serial
+    private static final long serialVersionUID = 1;
+    private final long since;
+    private final String epoch;
+    private final long now;
+    private final long ttlMs;
+
+    Read(long since, String epoch, long now, long ttlMs) {
+      this.since = since;
+      this.epoch = epoch;
+      this.now = now;
+      this.ttlMs = ttlMs;
+    }
+
+    @Override
+    public List<Appended> process(Map.Entry<String, History> entry) {
+      History h = entry.getValue();
+      if (h == null || !h.epoch.equals(epoch)) return List.of();
+      // Whatever is still held after `since`, even when older entries are gone.
+      List<Appended> out = new ArrayList<>();
+      var ts = h.times.iterator();
+      for (Appended a : h.entries) {
+        long t = ts.next();
+        if (a.offset() > since && t >= now - ttlMs) out.add(a);
+      }
+      return out;
+    }
+
+    @Override
+    public EntryProcessor<String, History, List<Appended>> getBackupProcessor() {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,263 @@
+package io.ecb.demo;
+
+import io.ecb.backend.WebhookSignature;
+import io.ecb.config.EcbConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The demo customer backend, and the reference for building a real one: it answers ECB's six
+ * webhooks at {@code /demo/backend/{operation}} over real HTTP, checks each request's signature,
+ * keeps users and threads in memory, and signs userTokens and threadTokens with its own RSA key
+ * (ECB verifies them with the public half). The demo page logs in at {@code /demo/login}, which
+ * stands for the customer's own login and hands out the opaque accessToken.
+ *
+ * <p>The key pair under {@code resources/demo/} is public and for the demo only.
+ */
+public final class DemoBackend {
+
+  public static final String WEBHOOK_SECRET = "demo-webhook-secret";
+  private static final long TOKEN_SECONDS = 3600;
+
+  private final JWTAuth signer;
+  private final JWTAuth verifier;
+  private final String webhookSecret;
+  private final Map<String, JsonObject> users = new LinkedHashMap<>();
+  private final Map<String, DemoThread> threads = new LinkedHashMap<>();
+
+  private static final class DemoThread {
+    final String threadId;
+    final List<String> memberIds;
+    final Object data;
+    final List<JsonObject> messages = new ArrayList<>();
+    long lastMessageTime;
+
+    DemoThread(String threadId, List<String> memberIds, Object data) {
+      this.threadId = threadId;
+      this.memberIds = memberIds;
+      this.data = data;
+    }
+  }
+
+  public DemoBackend(Vertx vertx, EcbConfig config) {
+    this.signer = JWTAuth.create(vertx, new JWTAuthOptions()
+      .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
+    this.verifier = JWTAuth.create(vertx, new JWTAuthOptions()
+      .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-public.pem"))));
+    this.webhookSecret = config.backend.webhookSecrets.isEmpty() ? WEBHOOK_SECRET : config.backend.webhookSecrets.get(0);
+    user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
+    user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
+    user("carol", "Carol Diaz", new JsonObject().put("isAgent", false));
+    user("sam", "Sam (Support)", new JsonObject().put("isAgent", true));
+  }
+
+  /** With the demo on, ECB uses the demo's key, URL and webhook secret unless config names others. */
+  public static void applyDefaults(JsonObject config) {
+    if (!config.getJsonObject("demo", new JsonObject()).getBoolean("enabled", false)) return;
+    JsonObject auth = config.getJsonObject("auth");
+    if (auth.getString("publicKey", "").isBlank() && auth.getString("jwksUrl", "").isBlank()) {
+      auth.put("publicKey", resource("demo/demo-public.pem")).put("algorithm", "RS256");
+    }
+    JsonObject backend = config.getJsonObject("backend");
+    if (backend.getString("url", "").isBlank()) {
+      backend.put("url", "http://127.0.0.1:" + config.getJsonObject("http").getInteger("port") + "/demo/backend");
+    }
+    Object secret = backend.getValue("webhookSecret");
+    if (secret == null || secret instanceof JsonArray a && a.isEmpty() || secret instanceof String s && s.isBlank()) {
+      backend.put("webhookSecret", new JsonArray().add(WEBHOOK_SECRET));
+    }
+  }
+
+  static String resource(String name) {
+    try (InputStream in = DemoBackend.class.getClassLoader().getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("missing resource " + name, e);
+    }
+  }
+
+  private void user(String id, String name, JsonObject data) {
+    users.put(id, new JsonObject().put("userId", id).put("displayName", name).put("data", data));
+  }
+
+  /** The page, its login, and the webhooks. */
+  public void mount(Router router) {
+    router.get("/").handler(ctx -> ctx.reroute("/demo/index.html"));
+    router.get("/demo/users").handler(ctx -> ctx.json(new JsonArray(new ArrayList<>(users.values()))));
+    router.post("/demo/*").handler(BodyHandler.create(false).setBodyLimit(65536));
+    router.post("/demo/login").handler(this::login);
+    router.post("/demo/backend/:operation").handler(this::webhook);
+    router.get("/demo/*").handler(StaticHandler.create("webroot/demo"));
+  }
+
+  /** Stands for the customer's own login: here anyone may be any demo user. */
+  private void login(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    String userId = body == null ? null : body.getString("userId");
+    if (userId == null || !users.containsKey(userId)) {
+      error(ctx, 404, "no such demo user");
+      return;
+    }
+    String accessToken = signer.generateToken(new JsonObject().put("sub", userId).put("purpose", "access"),
+      new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds(12 * 3600));
+    ctx.json(new JsonObject().put("accessToken", accessToken));
+  }
+
+  private void webhook(RoutingContext ctx) {
+    // 1. Only ECB may call: check the signature over the raw body, and the timestamp's freshness.
+    byte[] raw = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    if (!WebhookSignature.verify(ctx.request().getHeader(WebhookSignature.HEADER),
+      ctx.request().getHeader(WebhookSignature.TIMESTAMP), raw, webhookSecret, 300)) {
+      error(ctx, 401, "bad webhook signature");
+      return;
+    }
+    JsonObject req = ctx.body().asJsonObject();
+    // 2. ECB has verified the caller's userToken; `user` is who is asking.
+    JsonObject user = req.getJsonObject("user");
+    String me = user == null ? null : user.getString("userId");
+    Future<Object> reply;
+    synchronized (this) {
+      reply = switch (ctx.pathParam("operation")) {
+        case "getUserToken" -> getUserToken(req.getString("accessToken"));
+        case "getContacts" -> Future.succeededFuture(contacts(me));
+        case "getThreads" -> Future.succeededFuture(threadsOf(me));
+        case "createThread" -> createThread(me, req);
+        case "getThread" -> getThread(me, req.getString("threadId"));
+        case "addThreadMessage" -> addMessage(me, req);
+        default -> Future.failedFuture(new DemoError(404, "unknown operation"));
+      };
+    }
+    reply.onSuccess(r -> ctx.response().putHeader("Content-Type", "application/json").end(io.vertx.core.json.Json.encode(r)))
+      .onFailure(e -> {
+        if (e instanceof DemoError d) error(ctx, d.status, d.getMessage());
+        else error(ctx, 401, "invalid accessToken");
+      });
+  }
+
+  private Future<Object> getUserToken(String accessToken) {
+    return verifier.authenticate(new TokenCredentials(accessToken)).map(u -> {
+      String id = u.principal().getString("sub");
+      if (!"access".equals(u.principal().getString("purpose")) || !users.containsKey(id)) {
+        throw new DemoError(401, "invalid accessToken");
+      }
+      JsonObject claims = users.get(id).copy().put("sub", id).put("channels", new JsonArray().add("announcements"));
+      return new JsonObject().put("userToken", sign(claims));
+    });
+  }
+
+  private JsonArray contacts(String me) {
+    JsonArray out = new JsonArray();
+    users.values().stream().filter(u -> !u.getString("userId").equals(me)).forEach(out::add);
+    return out;
+  }
+
+  private JsonArray threadsOf(String me) {
+    JsonArray out = new JsonArray();
+    threads.values().stream()
+      .filter(t -> t.memberIds.contains(me))
+      .sorted(Comparator.comparingLong((DemoThread t) -> t.lastMessageTime).reversed())
+      .forEach(t -> out.add(thread(t)));
+    return out;
+  }
+
+  private Future<Object> createThread(String me, JsonObject req) {
+    Set<String> members = new LinkedHashSet<>();
+    members.add(me);
+    for (Object id : req.getJsonArray("memberIds")) {
+      if (!users.containsKey(id)) return Future.failedFuture(new DemoError(400, "unknown user " + id));
+      members.add((String) id);
+    }
+    DemoThread t = new DemoThread(UUID.randomUUID().toString(), List.copyOf(members), req.getValue("data"));
+    threads.put(t.threadId, t);
+    append(t, me, req.getJsonObject("message"));
+    return Future.succeededFuture(threadAndMessages(t));
+  }
+
+  private Future<Object> getThread(String me, String threadId) {
+    DemoThread t = threads.get(threadId);
+    if (t == null) return Future.failedFuture(new DemoError(404, "no such thread"));
+    if (!t.memberIds.contains(me)) return Future.failedFuture(new DemoError(403, "not a member"));
+    return Future.succeededFuture(threadAndMessages(t));
+  }
+
+  private Future<Object> addMessage(String me, JsonObject req) {
+    DemoThread t = threads.get(req.getString("threadId"));
+    if (t == null) return Future.failedFuture(new DemoError(404, "no such thread"));
+    if (!t.memberIds.contains(me)) return Future.failedFuture(new DemoError(403, "not a member"));
+    JsonObject stored = append(t, me, req.getJsonObject("message"));
+    return Future.succeededFuture(new JsonObject().put("thread", thread(t)).put("message", stored));
+  }
+
+  private JsonObject append(DemoThread t, String from, JsonObject message) {
+    long now = System.currentTimeMillis();
+    JsonObject stored = new JsonObject()
+      .put("messageId", UUID.randomUUID().toString())
+      .put("fromUserId", from)
+      .put("creationTime", now)
+      .put("type", message.getString("type"))
+      .put("data", message.getValue("data"));
+    t.messages.add(stored);
+    t.lastMessageTime = now;
+    return stored;
+  }
+
+  private JsonObject threadAndMessages(DemoThread t) {
+    // The last 50 messages are enough for the page; a real backend would page them.
+    List<JsonObject> recent = t.messages.subList(Math.max(0, t.messages.size() - 50), t.messages.size());
+    return new JsonObject().put("thread", thread(t)).put("messages", new JsonArray(new ArrayList<>(recent)));
+  }
+
+  /** A thread as ECB expects it, with a fresh threadToken naming its members. */
+  private JsonObject thread(DemoThread t) {
+    JsonArray members = new JsonArray();
+    t.memberIds.forEach(id -> members.add(users.get(id)));
+    String token = sign(new JsonObject().put("threadId", t.threadId).put("memberIds", new JsonArray(t.memberIds)));
+    return new JsonObject()
+      .put("threadId", t.threadId)
+      .put("threadToken", token)
+      .put("members", members)
+      .put("lastMessageTime", t.lastMessageTime)
+      .put("data", t.data);
+  }
+
+  private String sign(JsonObject claims) {
+    return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds((int) TOKEN_SECONDS));
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+      .end(new JsonObject().put("error", new JsonObject().put("message", message)).encode());
+  }
+
+  private static final class DemoError extends RuntimeException {
+    final int status;
+
+    DemoError(int status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.ecb.http;
+
+import io.ecb.chat.ChatService;
+import io.ecb.chat.EcbException;
+import io.ecb.chat.Paging;
+import io.ecb.config.EcbConfig;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+
+import java.util.function.Function;
+
+/**
+ * The chat operations over plain HTTP at {@code /api/v1}: {@code Authorization: Bearer <userToken>},
+ * {@code X-Thread-Token: <threadToken>}, JSON in and out, errors as {@code {"error": {code, message}}}.
+ */
+public final class ChatApi {
+
+  private final ChatService chat;
+  private final EcbConfig config;
+  private final EventStreams events;
+
+  public ChatApi(ChatService chat, EventStreams events, EcbConfig config) {
+    this.chat = chat;
+    this.events = events;
+    this.config = config;
+  }
+
+  public void mount(Router router) {
+    router.route("/api/v1/*").handler(ctx -> {
+      if (Origins.allowed(ctx, config.http.allowedOrigins)) ctx.next();
+      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
+    });
+    if (!config.http.allowedOrigins.isEmpty()) {
+      CorsHandler cors = CorsHandler.create()
+        .allowedMethods(java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS))
+        .allowedHeaders(java.util.Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID"))
+        .allowCredentials(false);
+      config.http.allowedOrigins.forEach(o -> {
+        if (o.equals("*")) cors.addOriginWithRegex(".*");
+        else cors.addOrigin(o);
+      });
+      router.route("/api/v1/*").handler(cors);
+    }
+    router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
+
+    router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(json(c))));
+    router.get("/api/v1/contacts").handler(ctx -> reply(ctx, c -> chat.getContacts(bearer(c), paging(c))));
+    router.get("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.getThreads(bearer(c), paging(c))));
+    router.post("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.createThread(bearer(c), json(c))));
+    router.get("/api/v1/threads/:threadId").handler(ctx -> reply(ctx, c -> chat.getThread(bearer(c),
+      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), new JsonObject()
+        .put("sinceOffset", c.queryParams().get("sinceOffset"))
+        .put("epoch", c.queryParams().get("epoch")))));
+    router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(bearer(c),
+      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), json(c))));
+    router.get("/api/v1/events").handler(events::open);
+  }
+
+  private static void reply(RoutingContext ctx, Function<RoutingContext, Future<JsonObject>> op) {
+    Future<JsonObject> result;
+    try {
+      result = op.apply(ctx);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        HttpErrors.send(ctx, ar.cause());
+      } else {
+        ctx.response().putHeader("Content-Type", "application/json").end(ar.result().encode());
+      }
+    });
+  }
+
+  /** The bearer token of {@code Authorization}; null when absent (the operation then answers 401). */
+  public static String bearer(RoutingContext ctx) {
+    String h = ctx.request().getHeader("Authorization");
+    if (h == null) return null;
+    return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
+  }
+
+  private static Paging paging(RoutingContext ctx) {
+    return Paging.of(ctx.queryParams().get("pageStartIndex"), ctx.queryParams().get("pageSize"));
+  }
+
+  private static JsonObject json(RoutingContext ctx) {
+    try {
+      Object body = ctx.body().asJsonObject();
+      if (body == null) throw EcbException.badRequest("a JSON object body is required");
+      return (JsonObject) body;
+    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+      throw EcbException.badRequest("body is not a JSON object");
+    }
+  }
+}

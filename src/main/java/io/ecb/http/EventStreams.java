@@ -1,0 +1,257 @@
+package io.ecb.http;
+
+import io.ecb.auth.ChatUser;
+import io.ecb.chat.ChatService;
+import io.ecb.chat.EcbException;
+import io.ecb.chat.ErrorCode;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Delivery;
+import io.ecb.delivery.Fanout;
+import io.ecb.delivery.StreamLog;
+import io.ecb.delivery.Streams;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code GET /api/v1/events}: the subscription payloads of section 3 as Server-Sent Events, for
+ * browsers' {@code EventSource}.
+ *
+ * <p>Each event's {@code id} is the connection's position in every stream it follows,
+ * {@code thread:t1=<epoch>:<offset>;user:u1=<epoch>:<offset>}. The browser sends the last one back as
+ * {@code Last-Event-ID} when it reconnects, and the stream resumes from there: missed payloads are
+ * replayed from history, in order, before live ones. When history cannot cover a stream's gap, the
+ * stream gets {@code {"kind":"reset","stream",...}} and the client reloads that thread from the API.
+ */
+public final class EventStreams {
+
+  private final Vertx vertx;
+  private final ChatService chat;
+  private final Fanout fanout;
+  private final StreamLog log;
+  private final EcbConfig config;
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private static final long PING_MS = 25_000;
+
+  public EventStreams(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, EcbConfig config) {
+    this.vertx = vertx;
+    this.chat = chat;
+    this.fanout = fanout;
+    this.log = log;
+    this.config = config;
+  }
+
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  /** Ends every stream; EventSource reconnects by itself, to another node behind the load balancer. */
+  public void drain() {
+    connections.forEach(Connection::end);
+  }
+
+  void open(RoutingContext ctx) {
+    String userToken = ctx.queryParams().get("access_token");
+    if (userToken == null) userToken = ChatApi.bearer(ctx);
+    List<String> threadTokens = ctx.queryParams().getAll("thread");
+    List<String> channels = ctx.queryParams().getAll("channel");
+    boolean userStream = "true".equalsIgnoreCase(ctx.queryParams().get("user"));
+    String lastEventId = ctx.request().getHeader("Last-Event-ID");
+    if (lastEventId == null) lastEventId = ctx.queryParams().get("lastEventId");
+    Map<String, String[]> resumeFrom = parsePositions(lastEventId);
+    String token = userToken;
+
+    chat.caller(token).compose(user -> streams(user, token, threadTokens, channels, userStream))
+      .onFailure(e -> HttpErrors.send(ctx, e))
+      .onSuccess(streams -> new Connection(ctx, streams).start(resumeFrom));
+  }
+
+  private Future<List<String>> streams(ChatUser user, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
+    int count = threadTokens.size() + channels.size() + (userStream ? 1 : 0);
+    if (count == 0) return Future.failedFuture(EcbException.badRequest("follow at least one of thread, channel, user=true"));
+    if (count > config.limits.subscriptionsPerConnection) {
+      return Future.failedFuture(EcbException.badRequest("at most " + config.limits.subscriptionsPerConnection + " streams per connection"));
+    }
+    List<Future<String>> all = new ArrayList<>();
+    if (userStream) all.add(Future.succeededFuture(Streams.user(user.userId())));
+    for (String c : channels) {
+      all.add(chat.mayFollowChannel(user, c) ? Future.succeededFuture(Streams.channel(c))
+        : Future.failedFuture(EcbException.forbidden("channel " + c + " is not in the userToken's channels")));
+    }
+    for (String t : threadTokens) {
+      all.add(chat.tokens().verifyThread(t).compose(grant ->
+        chat.authorizeSubscription(Streams.address(Streams.thread(grant.threadId())), userToken, t)));
+    }
+    return Future.all(all).map(cf -> {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < cf.size(); i++) if (!out.contains(cf.<String>resultAt(i))) out.add(cf.resultAt(i));
+      return out;
+    });
+  }
+
+  /** {@code thread:t1=ep:5;user:u1=ep:2} → stream → [epoch, offset]. */
+  static Map<String, String[]> parsePositions(String id) {
+    Map<String, String[]> out = new LinkedHashMap<>();
+    if (id == null || id.isBlank()) return out;
+    for (String part : id.split(";")) {
+      int eq = part.lastIndexOf('=');
+      int colon = part.lastIndexOf(':');
+      if (eq <= 0 || colon <= eq) continue;
+      out.put(part.substring(0, eq), new String[]{part.substring(eq + 1, colon), part.substring(colon + 1)});
+    }
+    return out;
+  }
+
+  /** Per-stream position of one SSE connection. */
+  private static final class Position {
+    String epoch;
+    long offset;
+    boolean live;
+    final List<Delivery> held = new ArrayList<>();
+  }
+
+  private final class Connection implements Fanout.Subscriber {
+    final RoutingContext ctx;
+    final HttpServerResponse response;
+    final Context context;
+    final Map<String, Position> positions = new LinkedHashMap<>();
+    long queued;
+    long pingTimer = -1;
+    boolean ended;
+
+    Connection(RoutingContext ctx, List<String> streams) {
+      this.ctx = ctx;
+      this.response = ctx.response();
+      this.context = Vertx.currentContext();
+      streams.forEach(s -> positions.put(s, new Position()));
+    }
+
+    void start(Map<String, String[]> resumeFrom) {
+      response.setChunked(true)
+        .putHeader("Content-Type", "text/event-stream")
+        .putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+      response.write(": ok\n\n");
+      response.closeHandler(v -> end());
+      connections.add(this);
+      pingTimer = vertx.setPeriodic(PING_MS, id -> write(": ping\n\n"));
+      List<Future<Void>> subscribed = new ArrayList<>();
+      positions.keySet().forEach(s -> subscribed.add(fanout.subscribe(s, this)));
+      Future.all(subscribed).onComplete(ar -> positions.forEach((stream, p) -> catchUp(stream, p, resumeFrom.get(stream))));
+    }
+
+    /** Replays what was missed (or reads the current position), then releases held live payloads. */
+    private void catchUp(String stream, Position p, String[] from) {
+      long since = -1;
+      if (from != null) {
+        try {
+          since = Long.parseLong(from[1]);
+        } catch (NumberFormatException ignored) {
+          // an unreadable position counts as none
+        }
+      }
+      Future<StreamLog.Recovery> recovery = since >= 0 ? log.since(stream, since, from[0])
+        : log.position(stream).map(pos -> new StreamLog.Recovery(pos, false, List.of()));
+      boolean resuming = since >= 0;
+      recovery.onComplete(ar -> {
+        if (ended) return;
+        if (ar.failed()) {
+          end();
+          return;
+        }
+        StreamLog.Recovery r = ar.result();
+        if (resuming && r.recovered()) {
+          p.epoch = from[0];
+          p.offset = Long.parseLong(from[1]);
+          for (String json : r.missed()) {
+            JsonObject payload = new JsonObject(json);
+            p.epoch = payload.getString("epoch");
+            p.offset = payload.getLong("offset");
+            event(json);
+          }
+        } else {
+          p.epoch = r.position().epoch();
+          p.offset = r.position().offset();
+          if (resuming) {
+            event(new JsonObject().put("kind", "reset").put("stream", stream)
+              .put("offset", p.offset).put("epoch", p.epoch).encode());
+          }
+        }
+        p.live = true;
+        p.held.forEach(this::send);
+        p.held.clear();
+      });
+    }
+
+    @Override
+    public void deliver(Delivery d) {
+      context.runOnContext(v -> {
+        if (ended) return;
+        Position p = positions.get(d.stream);
+        if (p == null) return;
+        if (!p.live) p.held.add(d);
+        else send(d);
+      });
+    }
+
+    private void send(Delivery d) {
+      Position p = positions.get(d.stream);
+      if (d.offset > 0) {
+        if (d.epoch.equals(p.epoch) && d.offset <= p.offset) return;
+        p.epoch = d.epoch;
+        p.offset = d.offset;
+      }
+      event(d.payload.toString(StandardCharsets.UTF_8));
+    }
+
+    private void event(String json) {
+      StringBuilder id = new StringBuilder();
+      positions.forEach((stream, p) -> {
+        if (p.epoch == null) return;
+        if (id.length() > 0) id.append(';');
+        id.append(stream).append('=').append(p.epoch).append(':').append(p.offset);
+      });
+      write("id: " + id + "\ndata: " + json + "\n\n");
+    }
+
+    private void write(String text) {
+      if (ended) return;
+      Buffer b = Buffer.buffer(text);
+      int n = b.length();
+      if (queued + n > config.limits.outboundQueueBytes) {
+        // A client that cannot keep up: cut it off; it resumes from its Last-Event-ID.
+        end();
+        return;
+      }
+      queued += n;
+      response.write(b).onComplete(ar -> queued -= n);
+    }
+
+    void end() {
+      context.runOnContext(v -> {
+        if (ended) return;
+        ended = true;
+        connections.remove(this);
+        vertx.cancelTimer(pingTimer);
+        positions.keySet().forEach(s -> fanout.unsubscribe(s, this));
+        if (!response.ended() && !response.closed()) response.end();
+      });
+    }
+  }
+
+  static EcbException tooMany() {
+    return new EcbException(ErrorCode.RATE_LIMITED, "too many streams");
+  }
+}

@@ -1,0 +1,58 @@
+package io.ecb.http;
+
+import io.ecb.EcbNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+
+/**
+ * The node's HTTP server: bridge, chat API, event streams, the JavaScript client, and the demo
+ * when enabled. Deployed once per event loop; the instances share the port.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  private final EcbNode node;
+  private final Promise<Integer> boundPort;
+  private HttpServer server;
+
+  public HttpVerticle(EcbNode node, Promise<Integer> boundPort) {
+    this.node = node;
+    this.boundPort = boundPort;
+  }
+
+  @Override
+  public Future<?> start() {
+    var config = node.config;
+    Router router = Router.router(vertx);
+    node.bridge.mount(router);
+    node.api.mount(router);
+    router.get("/health").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+    // The project's own bridge client for browsers, and sockjs-client from its WebJar.
+    router.get("/ecb-client.js").handler(StaticHandler.create("webroot").setCachingEnabled(true));
+    router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
+    if (node.demo != null) node.demo.mount(router);
+    router.route().failureHandler(HttpErrors::routerFailure);
+    router.route().last().handler(ctx -> ctx.fail(404));
+
+    int frame = config.http.maxFrameBytes;
+    server = vertx.createHttpServer(new HttpServerOptions()
+      .setHost(config.http.host)
+      .setPort(config.http.port)
+      // SockJS escaping can grow a frame up to six times; the bridge checks the decoded size.
+      .setMaxWebSocketFrameSize(frame * 6 + 64)
+      .setMaxWebSocketMessageSize(frame * 6 + 64)
+      .setCompressionSupported(false)
+      .setTcpNoDelay(true))
+      .requestHandler(router);
+    return server.listen().onSuccess(s -> boundPort.tryComplete(s.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}
