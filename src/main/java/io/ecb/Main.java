@@ -51,9 +51,9 @@ public final class Main {
   private static void shutdown(EcbNode node) {
     LOG.info("Shutting down: telling clients to reconnect elsewhere");
     CountDownLatch done = new CountDownLatch(1);
-    node.stop()
-      .eventually(() -> node.vertx.close())
-      .onComplete(ar -> done.countDown());
+    // The close is chained by callback, not by eventually(): a future bound to one of the node's
+    // event loops could not complete once Vert.x has shut them down.
+    node.stop().onComplete(ar -> node.vertx.close().onComplete(x -> done.countDown()));
     try {
       if (!done.await(node.config.shutdown.drainSeconds, TimeUnit.SECONDS)) {
         LOG.warning("Shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");

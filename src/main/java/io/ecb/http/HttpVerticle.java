@@ -32,7 +32,9 @@ public final class HttpVerticle extends VerticleBase {
     node.api.mount(router);
     router.get("/health").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
     // The project's own bridge client for browsers, and sockjs-client from its WebJar.
-    router.get("/ecb-client.js").handler(StaticHandler.create("webroot").setCachingEnabled(true));
+    router.get("/ecb-client.js").handler(ctx -> ctx.response()
+      .putHeader("Content-Type", "text/javascript; charset=utf-8")
+      .sendFile("webroot/ecb-client.js"));
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
     if (node.demo != null) node.demo.mount(router);
     router.route().failureHandler(HttpErrors::routerFailure);

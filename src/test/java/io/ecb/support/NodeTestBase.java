@@ -1,0 +1,66 @@
+package io.ecb.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.function.Consumer;
+
+/**
+ * One ECB node (a cluster of one, on Hazelcast like production) and one stub customer backend per
+ * test class; {@code vertx} is the clients' own Vert.x, separate from the node's.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class NodeTestBase {
+
+  protected Vertx vertx;
+  protected StubBackend backend;
+  protected TestNode node;
+  protected WebClient http;
+
+  /** Lets a test class adjust the node's config before it starts. */
+  protected void configure(JsonObject config) {
+  }
+
+  @BeforeAll
+  void startNode() {
+    vertx = Vertx.vertx();
+    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
+    JsonObject config = TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa());
+    configure(config);
+    node = TestNode.start(config).await();
+    http = WebClient.create(vertx);
+  }
+
+  @BeforeEach
+  void resetBackend() {
+    backend.reset();
+  }
+
+  @AfterAll
+  void stopNode() {
+    if (node != null) node.close().await();
+    if (backend != null) backend.close().await();
+    if (vertx != null) vertx.close().await();
+  }
+
+  protected Consumer<JsonObject> none() {
+    return c -> { };
+  }
+
+  protected BridgeClient bridge() {
+    return BridgeClient.connect(vertx, node.port()).await();
+  }
+
+  protected JsonObject user(String userId) {
+    return new JsonObject().put("userToken", backend.userToken(userId));
+  }
+
+  protected JsonObject member(String userId, String threadToken) {
+    return new JsonObject().put("userToken", backend.userToken(userId)).put("threadToken", threadToken);
+  }
+}

@@ -1,0 +1,80 @@
+package io.ecb.support;
+
+import io.ecb.EcbNode;
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.config.ConfigLoader;
+import io.ecb.config.EcbConfig;
+import io.ecb.demo.DemoBackend;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.UUID;
+
+/**
+ * A real ECB node for tests: a clustered Vert.x on Hazelcast (TCP join on 127.0.0.1, no multicast)
+ * with the node's services and HTTP server on a free port. Nodes started with the same cluster name
+ * form one cluster inside the test JVM.
+ */
+public final class TestNode {
+
+  public final Vertx vertx;
+  public final EcbNode node;
+  public final EcbConfig config;
+
+  private TestNode(Vertx vertx, EcbNode node, EcbConfig config) {
+    this.vertx = vertx;
+    this.node = node;
+    this.config = config;
+  }
+
+  public int port() {
+    return node.port();
+  }
+
+  public static String newClusterName() {
+    return "ecb-test-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Config for a node of {@code clusterName} whose backend is {@code backendUrl}, verified with {@code keys}. */
+  public static JsonObject config(String clusterName, String backendUrl, TestKeys keys) {
+    JsonObject c = ConfigLoader.defaults();
+    c.getJsonObject("http").put("port", freePort()).put("host", "127.0.0.1");
+    c.getJsonObject("auth").put("algorithm", keys.algorithm).put("publicKey", keys.publicPem);
+    c.getJsonObject("backend").put("url", backendUrl).put("webhookSecret", new JsonArray().add(StubBackend.SECRET)).put("timeoutMs", 2000);
+    c.getJsonObject("cluster").put("name", clusterName).put("host", "127.0.0.1").put("members", new JsonArray().add("127.0.0.1"))
+      .put("configFile", "conf/cluster.xml");
+    return c;
+  }
+
+  public static Future<TestNode> start(JsonObject json) {
+    DemoBackend.applyDefaults(json);
+    EcbConfig config = new EcbConfig(json);
+    return ClusterSetup.start(config, new VertxOptions())
+      .compose(vertx -> EcbNode.start(vertx, config).map(node -> new TestNode(vertx, node, config))
+        .onFailure(e -> vertx.close()));
+  }
+
+  /** A graceful stop: drain, undeploy, leave the cluster. */
+  public Future<Void> close() {
+    // Not stop().eventually(vertx::close): that future would complete on an event loop of the
+    // Vert.x being closed, which is gone by then.
+    Promise<Void> closed = Promise.promise();
+    node.stop().onComplete(ar -> vertx.close().onComplete(closed));
+    return closed.future();
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
