@@ -138,7 +138,14 @@ public final class TokenVerifier {
     if (current == null) {
       return Future.failedFuture(EcbException.unauthorized(what + " cannot be verified: no keys loaded"));
     }
-    return current.authenticate(new TokenCredentials(token))
+    Future<io.vertx.ext.auth.User> authenticated;
+    try {
+      authenticated = current.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      // JWTAuth throws, rather than failing, on a signed token whose exp/nbf/iat is not a number.
+      authenticated = Future.failedFuture(e);
+    }
+    return authenticated
       .recover(e -> {
         LOG.fine(() -> what + " refused: " + e.getMessage());
         return Future.failedFuture(EcbException.unauthorized(what + " is invalid or expired"));

@@ -32,19 +32,24 @@ final class WebSocketWire implements Wire {
     if (sockJs) ws.writeTextMessage(SockJsFraming.OPEN);
   }
 
+  /**
+   * Replies are always written: the client asked for each one, so they cannot pile up faster than
+   * it sends requests, and one large reply (a getThread with many missed messages) may exceed the
+   * bound on its own. They still count towards the queue that stream deliveries must fit in.
+   */
   @Override
   public void write(Buffer frame) {
     if (sockJs) {
-      text(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+      text(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)), true);
     } else {
-      binary(frame);
+      binary(frame, true);
     }
   }
 
   @Override
   public void deliver(Delivery delivery) {
-    if (sockJs) text(delivery.sockJsFrame());
-    else binary(delivery.bridgeFrame());
+    if (sockJs) text(delivery.sockJsFrame(), false);
+    else binary(delivery.bridgeFrame(), false);
   }
 
   @Override
@@ -52,18 +57,18 @@ final class WebSocketWire implements Wire {
     if (sockJs && !closed) ws.writeTextMessage(SockJsFraming.HEARTBEAT);
   }
 
-  private void text(String frame) {
+  private void text(String frame, boolean always) {
     // Frames are ASCII (SockJS escapes the rest), so length is the byte count.
-    if (admit(frame.length())) track(ws.writeTextMessage(frame), frame.length());
+    if (admit(frame.length(), always)) track(ws.writeTextMessage(frame), frame.length());
   }
 
-  private void binary(Buffer frame) {
-    if (admit(frame.length())) track(ws.writeBinaryMessage(frame), frame.length());
+  private void binary(Buffer frame, boolean always) {
+    if (admit(frame.length(), always)) track(ws.writeBinaryMessage(frame), frame.length());
   }
 
-  private boolean admit(int bytes) {
+  private boolean admit(int bytes, boolean always) {
     if (closed) return false;
-    if (queued.addAndGet(bytes) > maxQueuedBytes) {
+    if (queued.addAndGet(bytes) > maxQueuedBytes && !always) {
       queued.addAndGet(-bytes);
       onSlow.run();
       return false;

@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -64,14 +65,17 @@ public final class BridgeClient {
   }
 
   private Future<BridgeClient> open(int port, String origin) {
-    client = vertx.createWebSocketClient();
+    // Large enough for a recovery reply with hundreds of missed messages.
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20));
     String uri = raw ? "/eventbus/websocket" : "/eventbus/123/" + UUID.randomUUID().toString().substring(0, 8) + "/websocket";
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) options.addHeader("Origin", origin);
     Promise<BridgeClient> opened = Promise.promise();
     return client.connect(options).compose(socket -> {
       ws = socket;
-      socket.handler(buffer -> onData(buffer.toString(), opened));
+      // Whole messages, not frames: a large reply arrives in several WebSocket fragments.
+      socket.textMessageHandler(text -> onData(text, opened));
+      socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
       socket.closeHandler(v -> closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
         .put("reason", socket.closeReason())));
       pingTimer = vertx.setPeriodic(5000, id -> send(new JsonObject().put("type", "ping")));
@@ -185,6 +189,15 @@ public final class BridgeClient {
   /** Completes with {code, reason} when the server closes the connection. */
   public Future<JsonObject> closed() {
     return closed.future();
+  }
+
+  /** Stops reading from the socket (a client that cannot keep up), or resumes. */
+  public void pause() {
+    ws.pause();
+  }
+
+  public void resume() {
+    ws.resume();
   }
 
   public void stopPinging() {

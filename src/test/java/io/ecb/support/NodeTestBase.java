@@ -31,6 +31,8 @@ public abstract class NodeTestBase {
     vertx = Vertx.vertx();
     backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
     JsonObject config = TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa());
+    // Short enough for a test to see a silent socket closed; the standard client pings every 5 s.
+    config.getJsonObject("limits").put("pingTimeoutMs", 6000);
     configure(config);
     node = TestNode.start(config).await();
     http = WebClient.create(vertx);
