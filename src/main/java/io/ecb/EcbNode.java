@@ -15,6 +15,8 @@ import io.ecb.demo.DemoBackend;
 import io.ecb.http.ChatApi;
 import io.ecb.http.EventStreams;
 import io.ecb.http.HttpVerticle;
+import io.ecb.ops.NodeHealth;
+import io.ecb.ops.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -42,6 +44,8 @@ public final class EcbNode {
   public final ChatApi api;
   /** The demo customer backend, when demo.enabled. */
   public final DemoBackend demo;
+  public final NodeHealth health;
+  public final NodeMetrics metrics;
   private final long[] timers = new long[3];
   private String deploymentId;
   private int actualPort;
@@ -59,6 +63,8 @@ public final class EcbNode {
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
+    this.health = new NodeHealth(vertx, this);
+    this.metrics = new NodeMetrics(this);
   }
 
   /** Starts the node's services and HTTP server on an already clustered Vert.x. */
@@ -96,9 +102,13 @@ public final class EcbNode {
   /** Stops accepting, tells clients to reconnect elsewhere, and undeploys the HTTP server. */
   public Future<Void> stop() {
     for (long t : timers) vertx.cancelTimer(t);
+    health.draining();
     bridge.drain();
     events.drain();
     Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeployed.eventually(backend::close);
+    return undeployed.eventually(() -> {
+      health.close();
+      return backend.close();
+    });
   }
 }

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -47,21 +46,23 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(node), "ecb-shutdown"));
   }
 
-  /** Drains within shutdown.drainSeconds, then leaves the cluster. */
+  /**
+   * Drains within shutdown.drainSeconds, then leaves the cluster. Messages go to stderr directly:
+   * java.util.logging resets its handlers in its own shutdown hook, which may run first.
+   */
   private static void shutdown(EcbNode node) {
-    LOG.info("Shutting down: telling clients to reconnect elsewhere");
+    System.err.println("ECB shutting down: telling clients to reconnect elsewhere");
     CountDownLatch done = new CountDownLatch(1);
     // The close is chained by callback, not by eventually(): a future bound to one of the node's
     // event loops could not complete once Vert.x has shut them down.
     node.stop().onComplete(ar -> node.vertx.close().onComplete(x -> done.countDown()));
     try {
       if (!done.await(node.config.shutdown.drainSeconds, TimeUnit.SECONDS)) {
-        LOG.warning("Shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");
+        System.err.println("ECB shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "shutdown failed", e);
     }
+    System.err.println("ECB stopped and left the cluster");
   }
 }

@@ -52,6 +52,7 @@ public final class BridgeServer {
   private final Map<String, Operation> operations;
   private final Map<String, BiFunction<String, JsonObject, Future<String>>> extraStreams = new ConcurrentHashMap<>();
   public final LongAdder refused = new LongAdder();
+  public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
 
   public BridgeServer(Vertx vertx, ChatService chat, Fanout fanout, EcbConfig config) {
@@ -127,7 +128,10 @@ public final class BridgeServer {
 
   private void accept(ServerWebSocket ws, boolean sockJs) {
     BridgeSession session = new BridgeSession(this, s -> new WebSocketWire(ws, sockJs,
-      config.limits.outboundQueueBytes, () -> s.closeLater(CloseReason.SLOW_CONSUMER)));
+      config.limits.outboundQueueBytes, () -> {
+        slowConsumers.increment();
+        s.closeLater(CloseReason.SLOW_CONSUMER);
+      }));
     sessions.add(session);
     if (sockJs) {
       ws.textMessageHandler(text -> {

@@ -61,6 +61,8 @@ public final class ClusterSetup {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(config.cluster));
     EventBusOptions eb = options.getEventBusOptions();
     if (config.cluster.host != null) eb.setHost(config.cluster.host);
+    // 0 picks a free port; Kubernetes sets a fixed one so network policies can name it.
+    eb.setPort(config.cluster.eventBusPort);
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered();
   }
 

@@ -175,6 +175,7 @@ public final class EcbConfig {
     public final String name;
     public final String host;
     public final int port;
+    public final int eventBusPort;
     public final List<String> members;
     public final String kubernetesServiceDns;
     public final String configFile;
@@ -183,6 +184,7 @@ public final class EcbConfig {
       name = o.getString("name", "ecb");
       host = text(o, "host");
       port = o.getInteger("port", 5701);
+      eventBusPort = o.getInteger("eventBusPort", 0);
       members = strings(o.getValue("members"));
       JsonObject k = o.getJsonObject("kubernetes", new JsonObject());
       kubernetesServiceDns = text(k, "serviceDns");

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Offsets and bounded history of every stream, held in the Hazelcast map {@code ecb.streams}
@@ -36,6 +37,9 @@ public final class StreamLog {
   private final IMap<String, History> map;
   private final int maxSize;
   private final long ttlMs;
+  /** Payloads handed to reconnecting clients, and recoveries that history could not cover. */
+  public final LongAdder recovered = new LongAdder();
+  public final LongAdder unrecoverable = new LongAdder();
 
   /** Where a stream stands: its last offset and its epoch. */
   public record Position(long offset, String epoch) implements Serializable {
@@ -70,7 +74,11 @@ public final class StreamLog {
 
   /** Payloads after {@code sinceOffset} in epoch {@code epoch}, oldest first, when history still covers them. */
   public Future<Recovery> since(String stream, long sinceOffset, String epoch) {
-    return run(stream, new Recover(sinceOffset, epoch, newEpoch(), System.currentTimeMillis(), ttlMs));
+    return run(stream, new Recover(sinceOffset, epoch, newEpoch(), System.currentTimeMillis(), ttlMs))
+      .onSuccess(r -> {
+        if (r.recovered()) recovered.add(r.missed().size());
+        else unrecoverable.increment();
+      });
   }
 
   /** Payloads after {@code sinceOffset}, read without creating the stream (for filling a delivery gap). */

@@ -30,7 +30,9 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     node.bridge.mount(router);
     node.api.mount(router);
-    router.get("/health").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+    router.get("/health").handler(node.health.liveness());
+    router.get("/ready").handler(node.health.readiness());
+    router.get("/metrics").handler(node.metrics.handler());
     // The project's own bridge client for browsers, and sockjs-client from its WebJar.
     router.get("/ecb-client.js").handler(ctx -> ctx.response()
       .putHeader("Content-Type", "text/javascript; charset=utf-8")

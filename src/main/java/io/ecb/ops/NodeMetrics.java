@@ -1,0 +1,56 @@
+package io.ecb.ops;
+
+import io.ecb.EcbNode;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The node's Prometheus metrics at {@code GET /metrics}. Counters read the node's own tallies
+ * (LongAdders on the hot paths) when scraped, so delivering a message costs no metrics call.
+ */
+public final class NodeMetrics {
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  public NodeMetrics(EcbNode node) {
+    Gauge.builder("ecb_connections", node.bridge, b -> b.connectionCount()).tag("transport", "bridge")
+      .description("Open event-bus bridge connections").register(registry);
+    Gauge.builder("ecb_connections", node.events, e -> e.connectionCount()).tag("transport", "sse")
+      .description("Open SSE streams").register(registry);
+    Gauge.builder("ecb_subscriptions", node.fanout, f -> f.subscriptionCount())
+      .description("Stream subscriptions of this node's connections").register(registry);
+    Gauge.builder("ecb_streams", node.fanout, f -> f.streamCount())
+      .description("Streams this node follows (one event-bus consumer each)").register(registry);
+    counter("ecb_deliveries", node.fanout.delivered, "Payloads written to connections");
+    counter("ecb_gap_filled_messages", node.fanout.gapsFilled, "Payloads missing from the event bus and delivered from history");
+    counter("ecb_dropped_messages", node.fanout.lost, "Payloads neither delivered live nor found in history");
+    counter("ecb_recovered_messages", node.publisher.log().recovered, "Missed payloads returned to reconnecting clients");
+    counter("ecb_unrecoverable_recoveries", node.publisher.log().unrecoverable, "Recoveries history could not cover");
+    counter("ecb_bridge_refused_frames", node.bridge.refused, "Bridge frames refused (address, direction or permission)");
+    counter("ecb_slow_consumer_disconnects", node.bridge.slowConsumers, "Connections cut off for not reading");
+    node.backend.observe(sample -> Timer.builder("ecb_webhook")
+      .description("Webhook calls to the customer backend")
+      .tag("operation", sample.operation())
+      .tag("outcome", sample.outcome())
+      .publishPercentileHistogram()
+      .register(registry)
+      .record(sample.nanos(), TimeUnit.NANOSECONDS));
+  }
+
+  private void counter(String name, LongAdder adder, String description) {
+    FunctionCounter.builder(name, adder, LongAdder::doubleValue).description(description).register(registry);
+  }
+
+  public Handler<RoutingContext> handler() {
+    return PrometheusScrapingHandler.create(registry);
+  }
+}
