@@ -17,6 +17,8 @@ import io.ecb.http.EventStreams;
 import io.ecb.http.HttpVerticle;
 import io.ecb.ops.NodeHealth;
 import io.ecb.ops.NodeMetrics;
+import io.ecb.push.PushApi;
+import io.ecb.push.PushService;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -44,6 +46,8 @@ public final class EcbNode {
   public final ChatApi api;
   /** The demo customer backend, when demo.enabled. */
   public final DemoBackend demo;
+  public final PushService push;
+  public final PushApi pushApi;
   public final NodeHealth health;
   public final NodeMetrics metrics;
   private final long[] timers = new long[3];
@@ -63,6 +67,8 @@ public final class EcbNode {
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
+    this.push = new PushService(vertx, publisher, fanout);
+    this.pushApi = new PushApi(push, config);
     this.health = new NodeHealth(vertx, this);
     this.metrics = new NodeMetrics(this);
   }
@@ -108,6 +114,7 @@ public final class EcbNode {
     Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
     return undeployed.eventually(() -> {
       health.close();
+      push.close();
       return backend.close();
     });
   }

@@ -57,7 +57,8 @@ public final class Main {
     // event loops could not complete once Vert.x has shut them down.
     node.stop().onComplete(ar -> node.vertx.close().onComplete(x -> done.countDown()));
     try {
-      if (!done.await(node.config.shutdown.drainSeconds, TimeUnit.SECONDS)) {
+      // The drain, then up to 10 s more to leave the cluster (Kubernetes grants 45 s in all).
+      if (!done.await(node.config.shutdown.drainSeconds + 10, TimeUnit.SECONDS)) {
         System.err.println("ECB shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");
       }
     } catch (InterruptedException e) {

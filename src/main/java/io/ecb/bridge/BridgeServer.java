@@ -5,6 +5,7 @@ import io.ecb.chat.EcbException;
 import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
+import io.ecb.delivery.StreamGrant;
 import io.ecb.http.Origins;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,7 +51,7 @@ public final class BridgeServer {
   final int maxSubscriptions;
   final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
   private final Map<String, Operation> operations;
-  private final Map<String, BiFunction<String, JsonObject, Future<String>>> extraStreams = new ConcurrentHashMap<>();
+  private final Map<String, BiFunction<String, JsonObject, Future<StreamGrant>>> extraStreams = new ConcurrentHashMap<>();
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
@@ -84,11 +85,11 @@ public final class BridgeServer {
    * Lets another module accept registrations on addresses with {@code prefix} (push profiles):
    * the function checks the headers and returns the stream to follow.
    */
-  public void addStreamAddresses(String prefix, BiFunction<String, JsonObject, Future<String>> authorizer) {
+  public void addStreamAddresses(String prefix, BiFunction<String, JsonObject, Future<StreamGrant>> authorizer) {
     extraStreams.put(prefix, authorizer);
   }
 
-  Future<String> authorize(String address, JsonObject headers) {
+  Future<StreamGrant> authorize(String address, JsonObject headers) {
     for (var e : extraStreams.entrySet()) {
       if (address.startsWith(e.getKey())) return e.getValue().apply(address, headers);
     }

@@ -133,10 +133,10 @@ final class BridgeSession implements Fanout.Subscriber {
       return Future.succeededFuture();
     }
     return server.authorize(address, headers)
-      .compose(stream -> {
+      .compose(grant -> {
         if (closed) return Future.succeededFuture();
-        registrations.put(address, stream);
-        return server.fanout.subscribe(stream, this);
+        registrations.put(address, grant.stream());
+        return server.fanout.subscribe(grant.stream(), grant.userId(), this);
       })
       .recover(e -> {
         if (!(e instanceof EcbException)) server.refused.increment();

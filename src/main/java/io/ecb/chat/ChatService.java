@@ -6,6 +6,7 @@ import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Publisher;
+import io.ecb.delivery.StreamGrant;
 import io.ecb.delivery.StreamLog;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Future;
@@ -214,17 +215,17 @@ public final class ChatService {
    * Decides whether a connection may follow a stream, from the address it registers and the
    * tokens it brings; the result is the stream name.
    */
-  public Future<String> authorizeSubscription(String address, String userToken, String threadToken) {
+  public Future<StreamGrant> authorizeSubscription(String address, String userToken, String threadToken) {
     String stream = address == null ? null : Streams.fromAddress(address);
     if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
     String name = stream.substring(stream.indexOf(':') + 1);
     return switch (stream.substring(0, stream.indexOf(':'))) {
-      case Streams.THREAD -> callerInThread(userToken, threadToken, name).map(stream);
+      case Streams.THREAD -> callerInThread(userToken, threadToken, name).map(a -> new StreamGrant(stream, a.user.userId()));
       case Streams.USER -> caller(userToken).compose(user -> user.userId().equals(name)
-        ? Future.succeededFuture(stream)
+        ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
       default -> caller(userToken).compose(user -> mayFollowChannel(user, name)
-        ? Future.succeededFuture(stream)
+        ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
     };
   }

@@ -1,13 +1,15 @@
 package io.ecb.delivery;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,11 +51,14 @@ public final class Fanout {
     this.gapWaitMs = gapWaitMs;
   }
 
-  /** Adds a follower; the future completes once the stream's consumer is registered cluster-wide. */
-  public Future<Void> subscribe(String stream, Subscriber subscriber) {
+  /**
+   * Adds a follower, known as {@code userId} (payloads aimed at one user of a stream reach only
+   * that user's connections); completes once the stream's consumer is registered cluster-wide.
+   */
+  public Future<Void> subscribe(String stream, String userId, Subscriber subscriber) {
     synchronized (streams) {
       StreamFanout f = streams.computeIfAbsent(stream, StreamFanout::new);
-      f.subscribers.add(subscriber);
+      f.subscribers.put(subscriber, userId == null ? "" : userId);
       return f.ready;
     }
   }
@@ -88,13 +93,16 @@ public final class Fanout {
 
   private final class StreamFanout {
     final String stream;
-    final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    /** Follower → the userId it follows as. */
+    final Map<Subscriber, String> subscribers = new ConcurrentHashMap<>();
     final MessageConsumer<Buffer> consumer;
     final Future<Void> ready;
 
-    // Ordering state, only touched on the consumer's context.
+    // Ordering state, guarded by this object's lock (uncontended: one consumer thread per stream).
     String epoch;
     long last;
+    boolean positioned;
+    final List<Delivery> beforePosition = new ArrayList<>();
     final TreeMap<Long, Delivery> early = new TreeMap<>();
     long gapTimer = -1;
 
@@ -102,21 +110,41 @@ public final class Fanout {
       this.stream = stream;
       String address = Streams.address(stream);
       this.consumer = vertx.eventBus().<Buffer>consumer(address).handler(this::onMessage);
-      this.ready = consumer.completion();
+      // Once registered cluster-wide, read where the stream stands: payloads numbered after that
+      // are owed to this node's followers, in order, even if the first to arrive is not the next.
+      this.ready = consumer.completion()
+        .compose(v -> log.position(stream))
+        .onComplete(ar -> position(ar.succeeded() ? ar.result() : null))
+        .mapEmpty();
     }
 
-    void onMessage(Message<Buffer> m) {
+    private synchronized void position(StreamLog.Position p) {
+      positioned = true;
+      if (p != null) {
+        epoch = p.epoch();
+        last = p.offset();
+      }
+      List<Delivery> held = new ArrayList<>(beforePosition);
+      beforePosition.clear();
+      held.forEach(this::accept);
+    }
+
+    synchronized void onMessage(Message<Buffer> m) {
       String offsetHeader = m.headers().get("offset");
       if (offsetHeader == null) {
-        dispatch(new Delivery(stream, m.address(), m.body(), 0, null));
+        dispatch(new Delivery(stream, m.address(), m.body(), 0, null), m.headers().get("userId"));
         return;
       }
-      long offset = Long.parseLong(offsetHeader);
-      String e = m.headers().get("epoch");
-      Delivery d = new Delivery(stream, m.address(), m.body(), offset, e);
-      if (!e.equals(epoch)) {
-        // First payload seen, or the stream's history was lost and restarted: follow the new epoch.
-        epoch = e;
+      Delivery d = new Delivery(stream, m.address(), m.body(), Long.parseLong(offsetHeader), m.headers().get("epoch"));
+      if (!positioned) beforePosition.add(d);
+      else accept(d);
+    }
+
+    private void accept(Delivery d) {
+      long offset = d.offset;
+      if (!d.epoch.equals(epoch)) {
+        // Unknown position, or the stream's history was lost and restarted: follow the new epoch.
+        epoch = d.epoch;
         last = offset - 1;
         early.clear();
         cancelGapTimer();
@@ -143,28 +171,30 @@ public final class Fanout {
       if (early.isEmpty()) cancelGapTimer();
     }
 
-    private void fillGap() {
+    private synchronized void fillGap() {
       gapTimer = -1;
       if (early.isEmpty()) return;
       String readEpoch = epoch;
-      log.read(stream, last, readEpoch).onComplete(ar -> {
-        if (!readEpoch.equals(epoch)) return;
-        if (ar.succeeded()) {
-          for (StreamLog.Appended a : ar.result()) {
-            if (a.offset() == last + 1) {
-              dispatch(new Delivery(stream, Streams.address(stream), Buffer.buffer(a.json()), a.offset(), a.epoch()));
-              last = a.offset();
-              gapsFilled.increment();
-            }
+      log.read(stream, last, readEpoch).onComplete(ar -> filled(readEpoch, ar));
+    }
+
+    private synchronized void filled(String readEpoch, AsyncResult<List<StreamLog.Appended>> ar) {
+      if (!readEpoch.equals(epoch)) return;
+      if (ar.succeeded()) {
+        for (StreamLog.Appended a : ar.result()) {
+          if (a.offset() == last + 1) {
+            dispatch(new Delivery(stream, Streams.address(stream), Buffer.buffer(a.json()), a.offset(), a.epoch()));
+            last = a.offset();
+            gapsFilled.increment();
           }
         }
-        if (!early.isEmpty() && early.firstKey() > last + 1) {
-          // History no longer holds the gap: skip it; clients see the jump and reload.
-          lost.add(early.firstKey() - last - 1);
-          last = early.firstKey() - 1;
-        }
-        drainEarly();
-      });
+      }
+      if (!early.isEmpty() && early.firstKey() > last + 1) {
+        // History no longer holds the gap: skip it; clients see the jump and reload.
+        lost.add(early.firstKey() - last - 1);
+        last = early.firstKey() - 1;
+      }
+      drainEarly();
     }
 
     private void cancelGapTimer() {
@@ -175,9 +205,14 @@ public final class Fanout {
     }
 
     private void dispatch(Delivery d) {
-      for (Subscriber s : subscribers) {
+      dispatch(d, null);
+    }
+
+    private void dispatch(Delivery d, String onlyUser) {
+      for (Map.Entry<Subscriber, String> e : subscribers.entrySet()) {
+        if (onlyUser != null && !onlyUser.equals(e.getValue())) continue;
         try {
-          s.deliver(d);
+          e.getKey().deliver(d);
           delivered.increment();
         } catch (RuntimeException ex) {
           LOG.log(Level.WARNING, "delivery to a connection failed", ex);

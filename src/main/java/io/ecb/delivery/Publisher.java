@@ -36,4 +36,12 @@ public final class Publisher {
   public void publishTransient(String stream, JsonObject payload) {
     vertx.eventBus().publish(Streams.address(stream), payload.toBuffer());
   }
+
+  /**
+   * Publishes to the connections of one user among a stream's followers, unnumbered: numbering it
+   * in the shared stream would leave a gap in every other follower's offsets.
+   */
+  public void publishToUser(String stream, String userId, JsonObject payload) {
+    vertx.eventBus().publish(Streams.address(stream), payload.toBuffer(), new DeliveryOptions().addHeader("userId", userId));
+  }
 }

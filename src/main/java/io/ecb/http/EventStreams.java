@@ -3,10 +3,10 @@ package io.ecb.http;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
+import io.ecb.delivery.StreamGrant;
 import io.ecb.delivery.StreamLog;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Context;
@@ -73,9 +73,10 @@ public final class EventStreams {
     Map<String, String[]> resumeFrom = parsePositions(lastEventId);
     String token = userToken;
 
-    chat.caller(token).compose(user -> streams(user, token, threadTokens, channels, userStream))
+    chat.caller(token).compose(user -> streams(user, token, threadTokens, channels, userStream)
+        .map(streams -> new Connection(ctx, user.userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
-      .onSuccess(streams -> new Connection(ctx, streams).start(resumeFrom));
+      .onSuccess(connection -> connection.start(resumeFrom));
   }
 
   private Future<List<String>> streams(ChatUser user, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
@@ -92,7 +93,7 @@ public final class EventStreams {
     }
     for (String t : threadTokens) {
       all.add(chat.tokens().verifyThread(t).compose(grant ->
-        chat.authorizeSubscription(Streams.address(Streams.thread(grant.threadId())), userToken, t)));
+        chat.authorizeSubscription(Streams.address(Streams.thread(grant.threadId())), userToken, t)).map(StreamGrant::stream));
     }
     return Future.all(all).map(cf -> {
       List<String> out = new ArrayList<>();
@@ -124,6 +125,7 @@ public final class EventStreams {
 
   private final class Connection implements Fanout.Subscriber {
     final RoutingContext ctx;
+    final String userId;
     final HttpServerResponse response;
     final Context context;
     final Map<String, Position> positions = new LinkedHashMap<>();
@@ -131,8 +133,9 @@ public final class EventStreams {
     long pingTimer = -1;
     boolean ended;
 
-    Connection(RoutingContext ctx, List<String> streams) {
+    Connection(RoutingContext ctx, String userId, List<String> streams) {
       this.ctx = ctx;
+      this.userId = userId;
       this.response = ctx.response();
       this.context = Vertx.currentContext();
       streams.forEach(s -> positions.put(s, new Position()));
@@ -148,7 +151,7 @@ public final class EventStreams {
       connections.add(this);
       pingTimer = vertx.setPeriodic(PING_MS, id -> write(": ping\n\n"));
       List<Future<Void>> subscribed = new ArrayList<>();
-      positions.keySet().forEach(s -> subscribed.add(fanout.subscribe(s, this)));
+      positions.keySet().forEach(s -> subscribed.add(fanout.subscribe(s, userId, this)));
       Future.all(subscribed).onComplete(ar -> positions.forEach((stream, p) -> catchUp(stream, p, resumeFrom.get(stream))));
     }
 
@@ -249,9 +252,5 @@ public final class EventStreams {
         if (!response.ended() && !response.closed()) response.end();
       });
     }
-  }
-
-  static EcbException tooMany() {
-    return new EcbException(ErrorCode.RATE_LIMITED, "too many streams");
   }
 }

@@ -29,6 +29,7 @@ public final class HttpVerticle extends VerticleBase {
     var config = node.config;
     Router router = Router.router(vertx);
     node.bridge.mount(router);
+    node.pushApi.mount(router);
     node.api.mount(router);
     router.get("/health").handler(node.health.liveness());
     router.get("/ready").handler(node.health.readiness());

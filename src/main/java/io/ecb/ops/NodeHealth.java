@@ -16,8 +16,8 @@ import java.util.UUID;
 
 /**
  * Liveness ({@code GET /health}: the process answers) and readiness ({@code GET /ready}: the node
- * should get traffic). Ready means: not draining, the Hazelcast cluster is safe (every partition
- * has its backup, so losing a member loses no history), a message makes the round trip over the
+ * should get traffic). Ready means: not draining, this Hazelcast member is safe (each of its
+ * partitions has its backup, so losing a member loses no history), a message makes the round trip over the
  * clustered event bus, and the customer backend's circuit is not open.
  */
 public final class NodeHealth {
@@ -46,7 +46,9 @@ public final class NodeHealth {
     HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
     HealthChecks checks = HealthChecks.create(vertx)
       .register("accepting", p -> p.complete(draining ? Status.KO() : Status.OK()))
-      .register("cluster-safe", 2000, p -> vertx.executeBlocking(() -> hz.getPartitionService().isClusterSafe(), false)
+      // This member's own partitions have their backups; the cluster-wide check would make every
+      // pod unready at once while partitions migrate during a rollout.
+      .register("cluster-safe", 2000, p -> vertx.executeBlocking(() -> hz.getPartitionService().isLocalMemberSafe(), false)
         .onComplete(ar -> p.complete(ar.succeeded() && ar.result() ? Status.OK() : Status.KO())))
       .register("event-bus", 2000, p -> vertx.eventBus().request(pingAddress, "ping", new DeliveryOptions().setSendTimeout(1500))
         .onComplete(ar -> p.complete(ar.succeeded() ? Status.OK() : Status.KO())))

@@ -37,8 +37,18 @@ public final class TestNode {
     return node.port();
   }
 
+  private static final java.util.Map<String, Integer> BASE_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
+
   public static String newClusterName() {
     return "ecb-test-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * Hazelcast ports for a test cluster: a random block of ten, so clusters of concurrent test runs
+   * (or a node a developer left running on 5701) never probe each other.
+   */
+  private static int basePort(String clusterName) {
+    return BASE_PORTS.computeIfAbsent(clusterName, n -> 20_000 + 10 * java.util.concurrent.ThreadLocalRandom.current().nextInt(2_000));
   }
 
   /** Config for a node of {@code clusterName} whose backend is {@code backendUrl}, verified with {@code keys}. */
@@ -47,7 +57,11 @@ public final class TestNode {
     c.getJsonObject("http").put("port", freePort()).put("host", "127.0.0.1");
     c.getJsonObject("auth").put("algorithm", keys.algorithm).put("publicKey", keys.publicPem);
     c.getJsonObject("backend").put("url", backendUrl).put("webhookSecret", new JsonArray().add(StubBackend.SECRET)).put("timeoutMs", 2000);
-    c.getJsonObject("cluster").put("name", clusterName).put("host", "127.0.0.1").put("members", new JsonArray().add("127.0.0.1"))
+    int base = basePort(clusterName);
+    JsonArray members = new JsonArray();
+    for (int p = base; p < base + 5; p++) members.add("127.0.0.1:" + p);
+    c.getJsonObject("cluster").put("name", clusterName).put("host", "127.0.0.1").put("port", base)
+      .put("members", members)
       .put("configFile", "conf/cluster.xml");
     return c;
   }

@@ -1,0 +1,111 @@
+package io.ecb.push;
+
+import com.hazelcast.map.IMap;
+import io.ecb.chat.EcbException;
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.delivery.Fanout;
+import io.ecb.delivery.Publisher;
+import io.ecb.delivery.Streams;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The push core: a notification goes to a target (a channel, a user, or one user on one channel)
+ * and reaches every matching connection on every node, over every transport. Channel and user
+ * notifications are numbered and kept in their stream's history like chat messages, so
+ * reconnecting clients recover them; a notification for one user on a channel is not (it is
+ * not part of what the channel's other followers count).
+ */
+public final class PushService {
+
+  public static final String PUBLISHED = "ecb.push.published";
+  private static final long IDEMPOTENCY_SECONDS = 300;
+
+  private final Vertx vertx;
+  private final Publisher publisher;
+  private final Fanout fanout;
+  private final HazelcastClusterManager cluster;
+  private final IMap<String, String> published;
+  private final MessageConsumer<String> statsConsumer;
+
+  public PushService(Vertx vertx, Publisher publisher, Fanout fanout) {
+    this.vertx = vertx;
+    this.publisher = publisher;
+    this.fanout = fanout;
+    this.cluster = ClusterSetup.manager(vertx);
+    this.published = cluster.getHazelcastInstance().getMap(PUBLISHED);
+    // Each node answers for its own followers; the API sums the answers of the nodes alive now.
+    this.statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.getNodeId()))
+      .handler(m -> m.reply(fanout.localSubscribers(m.body())));
+  }
+
+  private static String statsAddress(String nodeId) {
+    return "ecb.node." + nodeId + ".followers";
+  }
+
+  /** A notification payload, as every transport delivers it. */
+  public static JsonObject notification(String event, Object data, String messageId) {
+    return new JsonObject().put("kind", "notification").put("event", event).put("data", data).put("messageId", messageId);
+  }
+
+  /**
+   * Publishes {@code payload} (which carries {@code messageId}) to the target; a messageId seen in
+   * the last five minutes is not published again.
+   */
+  public Future<Void> publish(String channel, String userId, JsonObject payload) {
+    String messageId = payload.getString("messageId");
+    return vertx.executeBlocking(() -> published.putIfAbsent(messageId, "1", IDEMPOTENCY_SECONDS, TimeUnit.SECONDS), false)
+      .compose(previous -> {
+        if (previous != null) return Future.succeededFuture();
+        Future<?> done;
+        if (channel != null && userId != null) {
+          publisher.publishToUser(Streams.channel(channel), userId, payload);
+          done = Future.succeededFuture();
+        } else if (channel != null) {
+          done = publisher.publish(Streams.channel(channel), payload);
+        } else {
+          done = publisher.publish(Streams.user(userId), payload);
+        }
+        // If storing failed, forget the id so that the publisher's retry is not swallowed.
+        return done.<Void>mapEmpty().onFailure(e -> published.removeAsync(messageId));
+      });
+  }
+
+  public static String newMessageId() {
+    return UUID.randomUUID().toString();
+  }
+
+  /** {@code {name, subscribers, published}}: followers on all live nodes, and notifications numbered so far. */
+  public Future<JsonObject> channelStats(String name) {
+    String stream = Streams.channel(name);
+    List<Future<Integer>> counts = new ArrayList<>();
+    for (String node : cluster.getNodes()) {
+      counts.add(vertx.eventBus().<Integer>request(statsAddress(node), stream, new DeliveryOptions().setSendTimeout(2000))
+        .map(m -> m.body()).otherwise(0));
+    }
+    return Future.all(counts).compose(all -> publisher.log().position(stream).map(position -> {
+      int subscribers = 0;
+      for (int i = 0; i < all.size(); i++) subscribers += all.<Integer>resultAt(i);
+      return new JsonObject().put("name", name).put("subscribers", subscribers).put("published", position.offset());
+    }));
+  }
+
+  public static void requireName(String what, String value) {
+    if (value != null && (value.isBlank() || value.length() > 255)) {
+      throw EcbException.badRequest(what + " must be 1 to 255 characters");
+    }
+  }
+
+  public void close() {
+    statsConsumer.unregister();
+  }
+}

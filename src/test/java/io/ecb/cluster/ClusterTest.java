@@ -1,0 +1,182 @@
+package io.ecb.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ecb.support.BridgeClient;
+import io.ecb.support.StubBackend;
+import io.ecb.support.TestKeys;
+import io.ecb.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three clustered nodes in one JVM (Hazelcast TCP join on 127.0.0.1): delivery across nodes, one
+ * order per thread whatever node each sender uses, and a node killed while messages flow.
+ */
+@Timeout(120)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClusterTest {
+
+  private Vertx vertx;
+  private StubBackend backend;
+  private final List<TestNode> nodes = new ArrayList<>();
+
+  @BeforeAll
+  void start() {
+    vertx = Vertx.vertx();
+    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
+    String cluster = TestNode.newClusterName();
+    for (int i = 0; i < 3; i++) {
+      nodes.add(TestNode.start(TestNode.config(cluster, backend.url(), TestKeys.rsa())).await());
+    }
+    assertThat(hazelcast(nodes.get(0)).getCluster().getMembers()).hasSize(3);
+  }
+
+  @AfterAll
+  void stop() {
+    // One at a time, so each leave is a clean one.
+    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
+    backend.close().await();
+    vertx.close().await();
+  }
+
+  private static HazelcastInstance hazelcast(TestNode n) {
+    return ClusterSetup.manager(n.vertx).getHazelcastInstance();
+  }
+
+  private BridgeClient client(int node) {
+    return BridgeClient.connect(vertx, nodes.get(node).port()).await();
+  }
+
+  private JsonObject member(String userId, String token) {
+    return new JsonObject().put("userToken", backend.userToken(userId)).put("threadToken", token);
+  }
+
+  private static JsonObject text(String s, String clientMessageId) {
+    return new JsonObject().put("clientMessageId", clientMessageId)
+      .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", s)));
+  }
+
+  @Test
+  void aMessageSentThroughOneNodeReachesSubscribersOnEveryNode() {
+    String token = backend.addThread("t-across", "u1", "u2", "u3").getString("threadToken");
+    BridgeClient onA = client(0);
+    BridgeClient onB = client(1);
+    onA.register("ecb.thread.t-across", member("u2", token)).await();
+    onB.register("ecb.thread.t-across", member("u3", token)).await();
+    onB.register("ecb.user.u3", new JsonObject().put("userToken", backend.userToken("u3"))).await();
+    BridgeClient onC = client(2);
+    onC.request("ecb.sendMessage", member("u1", token), text("from C", null)).await();
+    assertThat(onA.next("ecb.thread.t-across").await().getJsonObject("body").getLong("offset")).isEqualTo(1);
+    assertThat(onB.next("ecb.thread.t-across").await().getJsonObject("body").getLong("offset")).isEqualTo(1);
+    // User streams cross nodes too.
+    onC.request("ecb.createThread", new JsonObject().put("userToken", backend.userToken("u1")), new JsonObject()
+      .put("memberIds", new io.vertx.core.json.JsonArray().add("u3")).put("message", text("hi", null).getJsonObject("message"))).await();
+    assertThat(onB.next("ecb.user.u3").await().getJsonObject("body").getString("kind")).isEqualTo("threadCreated");
+    for (BridgeClient c : List.of(onA, onB, onC)) c.close().await();
+  }
+
+  @Test
+  void concurrentSendersOnDifferentNodesGiveOneOrder() {
+    String token = backend.addThread("t-order", "u1", "u2", "u3").getString("threadToken");
+    List<BridgeClient> listeners = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      BridgeClient l = client(i);
+      l.register("ecb.thread.t-order", member("u1", token)).await();
+      listeners.add(l);
+    }
+    List<BridgeClient> senders = List.of(client(0), client(1), client(2));
+    int perSender = 20;
+    List<Future<JsonObject>> sent = new ArrayList<>();
+    for (int m = 0; m < perSender; m++) {
+      for (int s = 0; s < 3; s++) {
+        sent.add(senders.get(s).request("ecb.sendMessage", member("u" + (s + 1), token), text("s" + s + "-" + m, null)));
+      }
+    }
+    Future.all(sent).await();
+    int total = 3 * perSender;
+    List<List<String>> seen = new ArrayList<>();
+    for (BridgeClient l : listeners) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 1; i <= total; i++) {
+        JsonObject body = l.next("ecb.thread.t-order").await().getJsonObject("body");
+        assertThat(body.getLong("offset")).as("offsets arrive in order with no gap").isEqualTo(i);
+        ids.add(body.getJsonObject("message").getString("messageId"));
+      }
+      seen.add(ids);
+    }
+    assertThat(seen.get(1)).isEqualTo(seen.get(0));
+    assertThat(seen.get(2)).isEqualTo(seen.get(0));
+    // Each send's reply carries the offset its message got.
+    assertThat(sent.stream().map(f -> f.result().getLong("offset")).distinct()).hasSize(total);
+    for (BridgeClient c : listeners) c.close().await();
+    for (BridgeClient c : senders) c.close().await();
+  }
+
+  @Test
+  void clientsOfAKilledNodeReconnectElsewhereAndRecoverExactlyWhatTheyMissed() {
+    TestNode victim = nodes.get(2);
+    // A thread whose history lives on the node about to die: only its backup copy can save it.
+    String threadId = null;
+    for (int i = 0; threadId == null; i++) {
+      String candidate = "t-kill-" + i;
+      if (hazelcast(victim).getPartitionService().getPartition("thread:" + candidate).getOwner().localMember()) threadId = candidate;
+    }
+    String token = backend.addThread(threadId, "u1", "u2").getString("threadToken");
+    String address = "ecb.thread." + threadId;
+    BridgeClient watcher = client(2);
+    watcher.register(address, member("u2", token)).await();
+    JsonObject start = watcher.request("ecb.getThread", member("u2", token), new JsonObject()).await();
+    BridgeClient sender = client(0);
+
+    TreeMap<Long, String> received = new TreeMap<>();
+    int total = 30;
+    for (int i = 1; i <= total; i++) {
+      sender.request("ecb.sendMessage", member("u1", token), text("m" + i, "c" + i)).await();
+      if (i <= 10) {
+        JsonObject body = watcher.next(address).await().getJsonObject("body");
+        assertThat(received.put(body.getLong("offset"), body.getJsonObject("message").getString("messageId"))).isNull();
+      }
+      if (i == 10) kill(victim);
+    }
+    assertThat(watcher.closed().await()).isNotNull();
+
+    // Reconnect to a surviving node: register first, then ask for what was missed.
+    BridgeClient again = client(1);
+    again.register(address, member("u2", token)).await();
+    long last = received.lastKey();
+    JsonObject recovery = again.request("ecb.getThread", member("u2", token), new JsonObject()
+      .put("sinceOffset", last).put("epoch", start.getString("epoch"))).await();
+    assertThat(recovery.getBoolean("recovered")).as("history survived on the backup").isTrue();
+    assertThat(recovery.getString("epoch")).isEqualTo(start.getString("epoch"));
+    for (Object m : recovery.getJsonArray("missed")) {
+      JsonObject body = (JsonObject) m;
+      assertThat(received.put(body.getLong("offset"), body.getJsonObject("message").getString("messageId")))
+        .as("no duplicate offset").isNull();
+    }
+    assertThat(received.keySet()).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
+    // And live delivery carries on from there.
+    sender.request("ecb.sendMessage", member("u1", token), text("after", "c-after")).await();
+    assertThat(again.next(address).await().getJsonObject("body").getLong("offset")).isEqualTo(total + 1);
+    sender.close().await();
+    again.close().await();
+  }
+
+  /** Kills a node the hard way: its Hazelcast member vanishes without a graceful leave, its sockets drop. */
+  private void kill(TestNode node) {
+    hazelcast(node).getLifecycleService().terminate();
+    node.vertx.close();
+    nodes.remove(node);
+  }
+}
