@@ -3,6 +3,7 @@ package io.ecb.http;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.EcbException;
+import io.ecb.chat.ErrorCode;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
@@ -146,56 +147,75 @@ public final class EventStreams {
         .putHeader("Content-Type", "text/event-stream")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
-      response.write(": ok\n\n");
       response.closeHandler(v -> end());
       connections.add(this);
       pingTimer = vertx.setPeriodic(PING_MS, id -> write(": ping\n\n"));
       List<Future<Void>> subscribed = new ArrayList<>();
       positions.keySet().forEach(s -> subscribed.add(fanout.subscribe(s, userId, this)));
-      Future.all(subscribed).onComplete(ar -> positions.forEach((stream, p) -> catchUp(stream, p, resumeFrom.get(stream))));
+      List<String> names = new ArrayList<>(positions.keySet());
+      // The stream opens (status, headers, first comment) only once every subscription is in
+      // effect cluster-wide and every stream's position is known: whatever is published after the
+      // client sees the stream open reaches it, and every event's id names every stream.
+      Future.all(subscribed)
+        .compose(v -> Future.all(names.stream().map(s -> recovery(s, resumeFrom.get(s))).toList()))
+        .onComplete(ar -> {
+          if (ended) return;
+          if (ar.failed()) {
+            HttpErrors.send(ctx, new EcbException(ErrorCode.UNAVAILABLE, "streams are unavailable; retry"));
+            end();
+            return;
+          }
+          write(": ok\n\n");
+          List<StreamLog.Recovery> recoveries = new ArrayList<>();
+          for (int i = 0; i < names.size(); i++) {
+            StreamLog.Recovery r = ar.result().resultAt(i);
+            recoveries.add(r);
+            String[] from = resumeFrom.get(names.get(i));
+            Position p = positions.get(names.get(i));
+            boolean resumed = sinceOf(from) >= 0 && r.recovered();
+            p.epoch = resumed ? from[0] : r.position().epoch();
+            p.offset = resumed ? sinceOf(from) : r.position().offset();
+          }
+          for (int i = 0; i < names.size(); i++) {
+            String stream = names.get(i);
+            StreamLog.Recovery r = recoveries.get(i);
+            Position p = positions.get(stream);
+            if (sinceOf(resumeFrom.get(stream)) < 0) continue;
+            if (r.recovered()) {
+              for (String json : r.missed()) {
+                JsonObject payload = new JsonObject(json);
+                p.epoch = payload.getString("epoch");
+                p.offset = payload.getLong("offset");
+                event(json);
+              }
+            } else {
+              event(new JsonObject().put("kind", "reset").put("stream", stream)
+                .put("offset", p.offset).put("epoch", p.epoch).encode());
+            }
+          }
+          positions.values().forEach(p -> {
+            p.live = true;
+            p.held.forEach(this::send);
+            p.held.clear();
+          });
+        });
     }
 
-    /** Replays what was missed (or reads the current position), then releases held live payloads. */
-    private void catchUp(String stream, Position p, String[] from) {
-      long since = -1;
-      if (from != null) {
-        try {
-          since = Long.parseLong(from[1]);
-        } catch (NumberFormatException ignored) {
-          // an unreadable position counts as none
-        }
+    /** What was missed since the client's position in {@code stream} (or just the current position). */
+    private Future<StreamLog.Recovery> recovery(String stream, String[] from) {
+      long since = sinceOf(from);
+      if (since >= 0) return log.since(stream, since, from[0]);
+      return log.position(stream).map(pos -> new StreamLog.Recovery(pos, false, List.of()));
+    }
+
+    /** The offset of a Last-Event-ID position; -1 when there is none or it is unreadable. */
+    private static long sinceOf(String[] from) {
+      if (from == null) return -1;
+      try {
+        return Long.parseLong(from[1]);
+      } catch (NumberFormatException e) {
+        return -1;
       }
-      Future<StreamLog.Recovery> recovery = since >= 0 ? log.since(stream, since, from[0])
-        : log.position(stream).map(pos -> new StreamLog.Recovery(pos, false, List.of()));
-      boolean resuming = since >= 0;
-      recovery.onComplete(ar -> {
-        if (ended) return;
-        if (ar.failed()) {
-          end();
-          return;
-        }
-        StreamLog.Recovery r = ar.result();
-        if (resuming && r.recovered()) {
-          p.epoch = from[0];
-          p.offset = Long.parseLong(from[1]);
-          for (String json : r.missed()) {
-            JsonObject payload = new JsonObject(json);
-            p.epoch = payload.getString("epoch");
-            p.offset = payload.getLong("offset");
-            event(json);
-          }
-        } else {
-          p.epoch = r.position().epoch();
-          p.offset = r.position().offset();
-          if (resuming) {
-            event(new JsonObject().put("kind", "reset").put("stream", stream)
-              .put("offset", p.offset).put("epoch", p.epoch).encode());
-          }
-        }
-        p.live = true;
-        p.held.forEach(this::send);
-        p.held.clear();
-      });
     }
 
     @Override

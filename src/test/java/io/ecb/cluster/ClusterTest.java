@@ -173,6 +173,71 @@ class ClusterTest {
     again.close().await();
   }
 
+  @Test
+  void sseFollowersOnAnotherNodeGetTheSamePayloads() {
+    String token = backend.addThread("t-sse", "u1", "u2").getString("threadToken");
+    io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+    io.vertx.core.Promise<String> event = io.vertx.core.Promise.promise();
+    io.vertx.core.Promise<Void> subscribed = io.vertx.core.Promise.promise();
+    StringBuilder seen = new StringBuilder();
+    var response = client.request(io.vertx.core.http.HttpMethod.GET, nodes.get(1).port(), "127.0.0.1",
+        "/api/v1/events?access_token=" + backend.userToken("u2") + "&thread=" + token)
+      .compose(req -> req.send())
+      .map(resp -> resp.handler(b -> {
+        // Set before any chunk arrives: a handler set later would miss the first ones.
+        seen.append(b.toString());
+        if (seen.indexOf(": ok") >= 0) subscribed.tryComplete();
+        int at = seen.indexOf("data: {\"kind\":\"message\"");
+        if (at >= 0 && seen.indexOf("\n\n", at) > 0) event.tryComplete(seen.substring(at, seen.indexOf("\n\n", at)));
+      }))
+      .await();
+    assertThat(response.statusCode()).isEqualTo(200);
+    // The stream's first comment is written once it is subscribed cluster-wide.
+    subscribed.future().await();
+    BridgeClient sender = client(0);
+    sender.request("ecb.sendMessage", member("u1", token), text("to sse", null)).await();
+    assertThat(new JsonObject(event.future().await().substring("data: ".length())).getLong("offset")).isEqualTo(1);
+    sender.close().await();
+    client.close().await();
+  }
+
+  @Test
+  void aSlowConsumerOnOneNodeIsCutOffWhileOthersKeepUp() {
+    String token = backend.addThread("t-slow-cluster", "u1", "u2").getString("threadToken");
+    String address = "ecb.thread.t-slow-cluster";
+    BridgeClient slow = client(1);
+    slow.register(address, member("u2", token)).await();
+    JsonObject start = slow.request("ecb.getThread", member("u2", token), new JsonObject()).await();
+    BridgeClient fast = client(0);
+    fast.register(address, member("u1", token)).await();
+    slow.pause();
+    String filler = "z".repeat(32 * 1024);
+    int sent = 0;
+    long slowBefore = nodes.get(1).node.bridge.slowConsumers.sum();
+    while (nodes.get(1).node.bridge.slowConsumers.sum() == slowBefore && sent < 3000) {
+      List<Future<?>> batch = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        batch.add(nodes.get(0).node.publisher.publish("thread:t-slow-cluster", new JsonObject().put("kind", "message")
+          .put("threadId", "t-slow-cluster").put("message", new JsonObject().put("type", "text")
+            .put("data", new JsonObject().put("messageText", filler)))));
+      }
+      Future.all(batch).await();
+      sent += 20;
+      for (int i = 0; i < 20; i++) fast.next(address).await();
+    }
+    assertThat(nodes.get(1).node.bridge.slowConsumers.sum()).as("cut off after %d messages", sent).isGreaterThan(slowBefore);
+    slow.resume();
+    assertThat(slow.closed().await().getInteger("code")).isEqualTo(4001);
+    BridgeClient back = client(2);
+    back.register(address, member("u2", token)).await();
+    JsonObject recovered = back.request("ecb.getThread", member("u2", token), new JsonObject()
+      .put("sinceOffset", start.getLong("offset")).put("epoch", start.getString("epoch"))).await();
+    assertThat(recovered.getBoolean("recovered")).isTrue();
+    assertThat(recovered.getJsonArray("missed")).hasSize(Math.min(sent, 300));
+    fast.close().await();
+    back.close().await();
+  }
+
   /** Kills a node the hard way: its Hazelcast member vanishes without a graceful leave, its sockets drop. */
   private void kill(TestNode node) {
     hazelcast(node).getLifecycleService().terminate();
