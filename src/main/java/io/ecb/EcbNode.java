@@ -19,6 +19,7 @@ import io.ecb.ops.NodeHealth;
 import io.ecb.ops.NodeMetrics;
 import io.ecb.push.PushApi;
 import io.ecb.push.PushService;
+import io.ecb.push.notify.ChannelNotifyProfile;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,6 +49,7 @@ public final class EcbNode {
   public final DemoBackend demo;
   public final PushService push;
   public final PushApi pushApi;
+  public final ChannelNotifyProfile notify;
   public final NodeHealth health;
   public final NodeMetrics metrics;
   private final long[] timers = new long[3];
@@ -69,6 +71,7 @@ public final class EcbNode {
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
     this.push = new PushService(vertx, publisher, fanout);
     this.pushApi = new PushApi(push, config);
+    this.notify = new ChannelNotifyProfile(this);
     this.health = new NodeHealth(vertx, this);
     this.metrics = new NodeMetrics(this);
   }
@@ -115,6 +118,7 @@ public final class EcbNode {
     return undeployed.eventually(() -> {
       health.close();
       push.close();
+      notify.close();
       return backend.close();
     });
   }

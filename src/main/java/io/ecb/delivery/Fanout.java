@@ -8,11 +8,15 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -89,6 +93,31 @@ public final class Fanout {
   public int localSubscribers(String stream) {
     StreamFanout f = streams.get(stream);
     return f == null ? 0 : f.subscribers.size();
+  }
+
+  /**
+   * Delivers an unnumbered payload now to this node's followers of the streams {@code accept}
+   * matches (only those following as {@code userId} when it is not null), each follower at most
+   * once even when it follows several of those streams; returns how many it reached.
+   */
+  public int deliverLocal(Predicate<String> accept, String userId, Buffer payload) {
+    Set<Subscriber> reached = Collections.newSetFromMap(new IdentityHashMap<>());
+    int n = 0;
+    for (StreamFanout f : streams.values()) {
+      if (!accept.test(f.stream)) continue;
+      Delivery d = new Delivery(f.stream, Streams.address(f.stream), payload, 0, null);
+      for (Map.Entry<Subscriber, String> e : f.subscribers.entrySet()) {
+        if (userId != null && !userId.equals(e.getValue()) || !reached.add(e.getKey())) continue;
+        try {
+          e.getKey().deliver(d);
+          delivered.increment();
+          n++;
+        } catch (RuntimeException ex) {
+          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+        }
+      }
+    }
+    return n;
   }
 
   private final class StreamFanout {

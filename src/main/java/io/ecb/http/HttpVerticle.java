@@ -30,6 +30,7 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     node.bridge.mount(router);
     node.pushApi.mount(router);
+    node.notify.mount(router);
     node.api.mount(router);
     router.get("/health").handler(node.health.liveness());
     router.get("/ready").handler(node.health.readiness());

@@ -1,0 +1,302 @@
+package io.ecb.push.notify;
+
+import com.hazelcast.map.IMap;
+import io.ecb.EcbNode;
+import io.ecb.chat.EcbException;
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.delivery.StreamGrant;
+import io.ecb.http.ChatApi;
+import io.ecb.http.HttpErrors;
+import io.ecb.http.Origins;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The Channel notify profile (a Socket.IO-style notification service, SPEC section 6).
+ *
+ * <ul>
+ *   <li>{@code GET /authorize} with {@code Authorization: Bearer <userToken>} → {@code {token}}: a
+ *   short-lived socket token (HS256 JWT, claims {@code sub}, {@code aud: "ecb.notify"},
+ *   {@code exp}) signed with a cluster-wide secret, so any node verifies it.</li>
+ *   <li>A bridge client registers {@code ecb.notify.<channel>} with headers {@code token} and
+ *   {@code keycloakID} (the token's user) and receives
+ *   {@code {kind: "notification", event: "notification", data: msg}} on that address.</li>
+ *   <li>{@code POST /notify {API_KEY, msg, keycloak?, channel?}} → {@code {delivered: n}}: the
+ *   request is scattered to every node of the cluster (one event-bus address per node); each node
+ *   delivers to its own matching connections, each at most once, and answers how many it reached,
+ *   so {@code n} is exact.</li>
+ * </ul>
+ *
+ * <p>Connections follow streams named {@code notify:<channel>} (event-bus address
+ * {@code ecb.notify.<channel>}), as the user the token proved; nothing of them is stored in the
+ * cluster, notifies are not numbered and not kept in history (at most once, as in Socket.IO).
+ */
+public final class ChannelNotifyProfile {
+
+  /** Bridge addresses clients register: {@code ecb.notify.<channel>}. */
+  public static final String ADDRESS_PREFIX = "ecb.notify.";
+  /** Stream kind; {@code notify:<channel>} has the address {@code ecb.notify.<channel>}. */
+  public static final String STREAM_PREFIX = "notify:";
+  /** Hazelcast map holding the generated signing secret (maps named ecb.push.* have a backup). */
+  public static final String SECRET_MAP = "ecb.push.notify";
+  private static final String SECRET_KEY = "socketTokenSecret";
+  private static final String AUDIENCE = "ecb.notify";
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+  private static final String JWT_HEADER = B64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
+
+  private final EcbNode node;
+  private final Vertx vertx;
+  private final HazelcastClusterManager cluster;
+  private final long tokenSeconds;
+  private final Future<byte[]> secret;
+  private final MessageConsumer<JsonObject> deliverConsumer;
+
+  public ChannelNotifyProfile(EcbNode node) {
+    this.node = node;
+    this.vertx = node.vertx;
+    this.cluster = ClusterSetup.manager(vertx);
+    JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
+    JsonObject conf = push.getJsonObject("notify", new JsonObject());
+    this.tokenSeconds = conf.getLong("tokenSeconds", 300L);
+    String configured = conf.getString("secret", "");
+    if (configured != null && !configured.isEmpty()) {
+      this.secret = Future.succeededFuture(configured.getBytes(StandardCharsets.UTF_8));
+    } else {
+      // Generated once for the whole cluster: the first node's random secret wins.
+      this.secret = vertx.executeBlocking(() -> {
+        IMap<String, String> map = cluster.getHazelcastInstance().getMap(SECRET_MAP);
+        byte[] fresh = new byte[32];
+        new SecureRandom().nextBytes(fresh);
+        String mine = B64.encodeToString(fresh);
+        String existing = map.putIfAbsent(SECRET_KEY, mine);
+        return B64D.decode(existing != null ? existing : mine);
+      }, false);
+    }
+    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.getNodeId()))
+      .handler(m -> m.reply(deliverHere(m.body())));
+    node.bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);
+  }
+
+  /** Completes once this node answers notify scatters and knows the signing secret. */
+  public Future<Void> ready() {
+    return Future.all(deliverConsumer.completion(), secret).mapEmpty();
+  }
+
+  private static String deliverAddress(String nodeId) {
+    return "ecb.node." + nodeId + ".notify";
+  }
+
+  public void mount(Router router) {
+    var allowedOrigins = node.config.http.allowedOrigins;
+    router.route("/authorize").handler(ctx -> {
+      if (Origins.allowed(ctx, allowedOrigins)) ctx.next();
+      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
+    });
+    if (!allowedOrigins.isEmpty()) {
+      CorsHandler cors = CorsHandler.create()
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.OPTIONS))
+        .allowedHeaders(Set.of("Authorization"))
+        .allowCredentials(false);
+      allowedOrigins.forEach(o -> {
+        if (o.equals("*")) cors.addOriginWithRegex(".*");
+        else cors.addOrigin(o);
+      });
+      router.route("/authorize").handler(cors);
+    }
+    router.get("/authorize").handler(this::authorize);
+    router.post("/notify").handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));
+    router.post("/notify").handler(this::notify);
+  }
+
+  public Future<Void> close() {
+    return deliverConsumer.unregister();
+  }
+
+  // ---- socket tokens
+
+  private void authorize(RoutingContext ctx) {
+    String userToken = ChatApi.bearer(ctx);
+    if (userToken == null) {
+      HttpErrors.send(ctx, EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
+      return;
+    }
+    node.chat.caller(userToken)
+      .compose(user -> issue(user.userId()))
+      .onSuccess(token -> ctx.json(new JsonObject().put("token", token)))
+      .onFailure(e -> HttpErrors.send(ctx, e));
+  }
+
+  /** A socket token for {@code userId}, valid for {@code push.notify.tokenSeconds}. */
+  public Future<String> issue(String userId) {
+    return secret.map(key -> {
+      JsonObject claims = new JsonObject()
+        .put("sub", userId)
+        .put("aud", AUDIENCE)
+        .put("exp", System.currentTimeMillis() / 1000 + tokenSeconds);
+      String signed = JWT_HEADER + "." + B64.encodeToString(claims.toBuffer().getBytes());
+      return signed + "." + B64.encodeToString(hmac(key, signed));
+    });
+  }
+
+  /** The userId a socket token was issued to; fails UNAUTHORIZED when it is bad or expired. */
+  public Future<String> verify(String token) {
+    if (token == null || token.isEmpty()) return Future.failedFuture(EcbException.unauthorized("token is required"));
+    return secret.compose(key -> {
+      int dot = token.lastIndexOf('.');
+      int first = token.indexOf('.');
+      if (first <= 0 || dot <= first || !token.substring(0, first).equals(JWT_HEADER)) {
+        return Future.failedFuture(EcbException.unauthorized("invalid token"));
+      }
+      byte[] given;
+      JsonObject claims;
+      try {
+        given = B64D.decode(token.substring(dot + 1));
+        claims = new JsonObject(Buffer.buffer(B64D.decode(token.substring(first + 1, dot))));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(EcbException.unauthorized("invalid token"));
+      }
+      if (!MessageDigest.isEqual(given, hmac(key, token.substring(0, dot)))) {
+        return Future.failedFuture(EcbException.unauthorized("invalid token signature"));
+      }
+      Object sub = claims.getValue("sub");
+      Object exp = claims.getValue("exp");
+      if (!(sub instanceof String s) || !AUDIENCE.equals(claims.getValue("aud")) || !(exp instanceof Number n)) {
+        return Future.failedFuture(EcbException.unauthorized("invalid token"));
+      }
+      if (n.longValue() <= System.currentTimeMillis() / 1000) {
+        return Future.failedFuture(EcbException.unauthorized("token expired"));
+      }
+      return Future.succeededFuture(s);
+    });
+  }
+
+  private static byte[] hmac(byte[] key, String data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data.getBytes(StandardCharsets.US_ASCII));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- connections
+
+  /**
+   * A registration of {@code ecb.notify.<channel>} with headers {@code token} and
+   * {@code keycloakID}: 401 for a bad or expired token, 403 when keycloakID is not its user.
+   */
+  private Future<StreamGrant> authorizeRegistration(String address, JsonObject headers) {
+    String channel = address.substring(ADDRESS_PREFIX.length());
+    if (channel.isEmpty() || channel.length() > 255) {
+      return Future.failedFuture(EcbException.badRequest("channel must be 1 to 255 characters"));
+    }
+    Object keycloakID = headers.getValue("keycloakID");
+    Object token = headers.getValue("token");
+    return verify(token instanceof String t ? t : null).compose(userId -> userId.equals(keycloakID)
+      ? Future.succeededFuture(new StreamGrant(STREAM_PREFIX + channel, userId))
+      : Future.failedFuture(EcbException.forbidden("keycloakID does not match the token")));
+  }
+
+  // ---- publishing
+
+  private void notify(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      HttpErrors.send(ctx, EcbException.badRequest("body must be a JSON object"));
+      return;
+    }
+    if (!isPublisher(body.getValue("API_KEY"))) {
+      HttpErrors.send(ctx, EcbException.unauthorized("API_KEY is missing or unknown"));
+      return;
+    }
+    Object channel = body.getValue("channel");
+    Object keycloak = body.getValue("keycloak");
+    try {
+      if (channel != null && !(channel instanceof String) || keycloak != null && !(keycloak instanceof String)) {
+        throw EcbException.badRequest("channel and keycloak must be strings");
+      }
+      if (channel == null && keycloak == null) throw EcbException.badRequest("channel, keycloak or both are required");
+      if (body.getValue("msg") == null) throw EcbException.badRequest("msg is required");
+      if (channel != null && (((String) channel).isEmpty() || ((String) channel).length() > 255)) {
+        throw EcbException.badRequest("channel must be 1 to 255 characters");
+      }
+      if (keycloak != null && ((String) keycloak).isEmpty()) throw EcbException.badRequest("keycloak must not be empty");
+    } catch (EcbException e) {
+      HttpErrors.send(ctx, e);
+      return;
+    }
+    JsonObject target = new JsonObject().put("channel", channel).put("keycloak", keycloak).put("msg", body.getValue("msg"));
+    deliver(target).onSuccess(n -> ctx.json(new JsonObject().put("delivered", n)))
+      .onFailure(e -> HttpErrors.send(ctx, e));
+  }
+
+  private boolean isPublisher(Object key) {
+    if (!(key instanceof String k)) return false;
+    boolean ok = false;
+    for (String p : node.config.publishers) {
+      ok |= MessageDigest.isEqual(p.getBytes(StandardCharsets.UTF_8), k.getBytes(StandardCharsets.UTF_8));
+    }
+    return ok;
+  }
+
+  /**
+   * Asks every node of the cluster to deliver {@code {channel?, keycloak?, msg}} to its own
+   * matching connections and sums what they reached. A node that does not answer within 5 s
+   * counts as 0.
+   */
+  public Future<Integer> deliver(JsonObject target) {
+    List<Future<Integer>> counts = new ArrayList<>();
+    for (String id : cluster.getNodes()) {
+      counts.add(vertx.eventBus().<Integer>request(deliverAddress(id), target, new DeliveryOptions().setSendTimeout(5000))
+        .map(m -> m.body()).otherwise(0));
+    }
+    return Future.all(counts).map(all -> {
+      int n = 0;
+      for (int i = 0; i < all.size(); i++) n += all.<Integer>resultAt(i);
+      return n;
+    });
+  }
+
+  /** The payload every transport delivers for a notify. */
+  public static JsonObject payload(Object msg) {
+    return new JsonObject().put("kind", "notification").put("event", "notification").put("data", msg);
+  }
+
+  private int deliverHere(JsonObject target) {
+    String channel = target.getString("channel");
+    String keycloak = target.getString("keycloak");
+    Predicate<String> streams = channel != null
+      ? (STREAM_PREFIX + channel)::equals
+      : s -> s.startsWith(STREAM_PREFIX);
+    return node.fanout.deliverLocal(streams, keycloak, payload(target.getValue("msg")).toBuffer());
+  }
+}
