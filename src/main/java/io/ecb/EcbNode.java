@@ -19,7 +19,9 @@ import io.ecb.ops.NodeHealth;
 import io.ecb.ops.NodeMetrics;
 import io.ecb.push.PushApi;
 import io.ecb.push.PushService;
+import io.ecb.push.n10n.NotificationsSseProfile;
 import io.ecb.push.notify.ChannelNotifyProfile;
+import io.ecb.push.webpush.WebPushChannelsProfile;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,6 +52,8 @@ public final class EcbNode {
   public final PushService push;
   public final PushApi pushApi;
   public final ChannelNotifyProfile notify;
+  public final WebPushChannelsProfile webPush;
+  public final NotificationsSseProfile n10n;
   public final NodeHealth health;
   public final NodeMetrics metrics;
   private final long[] timers = new long[3];
@@ -72,6 +76,8 @@ public final class EcbNode {
     this.push = new PushService(vertx, publisher, fanout);
     this.pushApi = new PushApi(push, config);
     this.notify = new ChannelNotifyProfile(this);
+    this.webPush = new WebPushChannelsProfile(this);
+    this.n10n = new NotificationsSseProfile(this);
     this.health = new NodeHealth(vertx, this);
     this.metrics = new NodeMetrics(this);
   }
@@ -112,6 +118,8 @@ public final class EcbNode {
   public Future<Void> stop() {
     for (long t : timers) vertx.cancelTimer(t);
     health.draining();
+    n10n.close();
+    webPush.close();
     bridge.drain();
     events.drain();
     Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);

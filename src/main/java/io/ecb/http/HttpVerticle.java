@@ -31,6 +31,8 @@ public final class HttpVerticle extends VerticleBase {
     node.bridge.mount(router);
     node.pushApi.mount(router);
     node.notify.mount(router);
+    node.webPush.mount(router);
+    node.n10n.mount(router);
     node.api.mount(router);
     router.get("/health").handler(node.health.liveness());
     router.get("/ready").handler(node.health.readiness());

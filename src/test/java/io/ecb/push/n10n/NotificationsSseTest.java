@@ -1,0 +1,430 @@
+package io.ecb.push.n10n;
+
+import io.ecb.support.StubBackend;
+import io.ecb.support.TestKeys;
+import io.ecb.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Voedger-style notifications over SSE on a two-node cluster, over real HTTP: channels opened
+ * with POST, updates published through the native publish API, subscriptions changed with PUT and
+ * DELETE through either node, heartbeats, expiry, errors and quotas.
+ */
+@Timeout(90)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NotificationsSseTest {
+
+  private static final String KEY = "n10n-publisher-key";
+  private static final String APP = "acme/shop";
+  private static final String BASE = "/api/v2/apps/acme/shop/notifications";
+  private Vertx vertx;
+  private StubBackend backend;
+  private WebClient http;
+  private HttpClient client;
+  private final List<TestNode> nodes = new ArrayList<>();
+  private final List<NotificationsSseProfile> profiles = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
+
+  @BeforeAll
+  void start() {
+    vertx = Vertx.vertx();
+    http = WebClient.create(vertx);
+    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
+    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
+    String cluster = TestNode.newClusterName();
+    for (int i = 0; i < 2; i++) {
+      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
+      c.put("publishers", new JsonArray().add(KEY));
+      JsonObject push = c.getJsonObject("push", new JsonObject());
+      c.put("push", push);
+      push.put("n10n", new JsonObject(push.getJsonObject("n10n", new JsonObject()).getMap())
+        .put("heartbeatSeconds", 1)
+        .put("channelsPerUser", 3)
+        .put("subscriptionsPerUser", 4)
+        .put("channelsPerNode", i == 1 ? 2 : 10_000));
+      TestNode n = TestNode.start(c).await();
+      nodes.add(n);
+      profiles.add(n.node.n10n);
+      ports.add(n.port());
+    }
+  }
+
+  @AfterAll
+  void stop() {
+    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
+    backend.close().await();
+    vertx.close().await();
+  }
+
+  // ---- helpers
+
+  private String token(String userId, String... entities) {
+    JsonArray channels = new JsonArray();
+    for (String e : entities) channels.add(APP + "/" + e);
+    return backend.userToken(userId, channels);
+  }
+
+  private static JsonObject sub(String entity, Object wsid) {
+    return new JsonObject().put("entity", entity).put("wsid", wsid);
+  }
+
+  private static JsonObject body(JsonObject... subs) {
+    return new JsonObject().put("subscriptions", new JsonArray(List.of((Object[]) subs)));
+  }
+
+  /** Opens a channel; on 200 checks the first event and returns the stream with its channelId. */
+  private Sse open(int node, String token, JsonObject body) {
+    Sse sse = Sse.open(client, ports.get(node), BASE, token, body.toBuffer()).await();
+    if (sse.status == 200) {
+      assertThat(sse.contentType).startsWith("text/event-stream");
+      Sse.Event first = sse.next();
+      assertThat(first.event()).isEqualTo("channelID");
+      assertThat(first.data()).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+      sse.channelId = first.data();
+    }
+    return sse;
+  }
+
+  private HttpResponse<Buffer> publish(int node, String entity, long wsid, long offset) {
+    HttpResponse<Buffer> r = http.post(nodes.get(node).port(), "127.0.0.1", "/api/v1/publish")
+      .putHeader("Authorization", "Bearer " + KEY)
+      .sendJsonObject(new JsonObject().put("channel", APP + "/" + entity + "@" + wsid).put("event", "update")
+        .put("data", new JsonObject().put("offset", offset)))
+      .await();
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+    return r;
+  }
+
+  private HttpRequest<Buffer> subscription(HttpMethod method, int node, String channelId, Object wsid, String entity, String token) {
+    HttpRequest<Buffer> r = http.request(method, ports.get(node), "127.0.0.1",
+      BASE + "/" + channelId + "/workspaces/" + wsid + "/subscriptions/" + entity);
+    if (token != null) r.putHeader("Authorization", "Bearer " + token);
+    return r;
+  }
+
+  private static JsonObject update(String item, long wsid, long offset) {
+    return new JsonObject().put("app", APP).put("item", item).put("wsid", wsid).put("offset", offset);
+  }
+
+  private static void assertUpdate(Sse.Event e, String item, long wsid, long offset) {
+    assertThat(e.event()).isEqualTo("update");
+    assertThat(new JsonObject(e.data())).isEqualTo(update(item, wsid, offset));
+  }
+
+  private static void assertError(HttpResponse<Buffer> r, int status) {
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+    JsonObject body = r.bodyAsJsonObject();
+    assertThat(body.getInteger("status")).isEqualTo(status);
+    assertThat(body.getString("message")).isNotBlank();
+  }
+
+  private static void assertError(Sse sse, int status) {
+    assertThat(sse.status).as(sse.errorBody == null ? "" : sse.errorBody.toString()).isEqualTo(status);
+    JsonObject body = sse.errorBody.toJsonObject();
+    assertThat(body.getInteger("status")).isEqualTo(status);
+    assertThat(body.getString("message")).isNotBlank();
+  }
+
+  private void awaitChannels(int node, int count) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (profiles.get(node).channelCount() != count) {
+      assertThat(System.currentTimeMillis()).as("node " + node + " reaches " + count + " channels").isLessThan(deadline);
+      vertx.timer(50).await();
+    }
+  }
+
+  // ---- tests
+
+  @Test
+  void aChannelReceivesUpdatesOfItsViewsOnly() {
+    Sse sse = open(0, token("u1", "pkg.Orders"), body(sub("pkg.Orders", 100)));
+    publish(0, "pkg.Orders", 100, 7);
+    assertUpdate(sse.next(), "pkg.Orders", 100, 7);
+    publish(1, "pkg.Orders", 101, 99); // another workspace: not subscribed
+    publish(0, "pkg.Other", 100, 98); // another view: not subscribed
+    publish(1, "pkg.Orders", 100, 8);
+    assertUpdate(sse.next(), "pkg.Orders", 100, 8);
+    sse.close();
+  }
+
+  @Test
+  void heartbeatsArriveOncePerTickWhateverTheWorkspaces() {
+    // sys.Heartbeat30 needs no grant; naming it in two workspaces still means one heartbeat.
+    Sse sse = open(0, token("u2"), body(sub("sys.Heartbeat30", 1), sub("sys.Heartbeat30", 2)));
+    Sse.Event a = sse.next();
+    Sse.Event b = sse.next();
+    Sse.Event c = sse.next();
+    long previous = -1;
+    for (Sse.Event e : List.of(a, b, c)) {
+      assertThat(e.event()).isEqualTo("update");
+      JsonObject d = new JsonObject(e.data());
+      assertThat(d.getString("app")).isEqualTo(APP);
+      assertThat(d.getString("item")).isEqualTo(".");
+      assertThat(d.getLong("wsid")).isEqualTo(0);
+      // Two heartbeats per tick would repeat an offset.
+      assertThat(d.getLong("offset")).isGreaterThan(previous);
+      previous = d.getLong("offset");
+    }
+    sse.close();
+  }
+
+  @Test
+  void aChannelEndsWhenItExpires() {
+    awaitChannels(1, 0);
+    long t0 = System.currentTimeMillis();
+    Sse a = open(0, token("u3", "pkg.Orders"), body(sub("pkg.Orders", 5)).put("expiresIn", 2));
+    Sse b = open(1, token("u3", "pkg.Orders"), body(sub("pkg.Orders", 5)).put("expiresInSeconds", 2));
+    a.ended.orTimeout(15, TimeUnit.SECONDS).join();
+    b.ended.orTimeout(15, TimeUnit.SECONDS).join();
+    assertThat(System.currentTimeMillis() - t0).isGreaterThanOrEqualTo(1_900);
+    // A channel that is gone cannot be changed.
+    assertError(subscription(HttpMethod.PUT, 0, a.channelId, 5, "pkg.Orders", token("u3", "pkg.Orders")).send().await(), 404);
+    assertError(subscription(HttpMethod.DELETE, 1, b.channelId, 5, "pkg.Orders", token("u3", "pkg.Orders")).send().await(), 404);
+  }
+
+  @Test
+  void subscriptionsChangeOnALiveChannel() {
+    String t = token("u4", "pkg.Orders", "pkg.Items");
+    Sse sse = open(0, t, body(sub("pkg.Orders", 100)));
+    HttpResponse<Buffer> put = subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Items", t).send().await();
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    assertThat(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Items", t).send().await().statusCode()).isEqualTo(200);
+    publish(0, "pkg.Items", 200, 3);
+    assertUpdate(sse.next(), "pkg.Items", 200, 3);
+
+    assertThat(subscription(HttpMethod.DELETE, 0, sse.channelId, 200, "pkg.Items", t).send().await().statusCode()).isEqualTo(204);
+    assertThat(subscription(HttpMethod.DELETE, 0, sse.channelId, 200, "pkg.Items", t).send().await().statusCode()).isEqualTo(204);
+    assertThat(subscription(HttpMethod.DELETE, 0, sse.channelId, 999, "pkg.Never", t).send().await().statusCode()).isEqualTo(204);
+    publish(0, "pkg.Items", 200, 4);
+    publish(0, "pkg.Orders", 100, 11);
+    assertUpdate(sse.next(), "pkg.Orders", 100, 11); // nothing from pkg.Items in between
+
+    // The heartbeat can be added to a live channel too.
+    assertThat(subscription(HttpMethod.PUT, 0, sse.channelId, 1, "sys.Heartbeat30", t).send().await().statusCode()).isEqualTo(200);
+    Sse.Event hb = sse.next();
+    assertThat(new JsonObject(hb.data()).getString("item")).isEqualTo(".");
+
+    // Errors on PUT/DELETE.
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Items", t).sendJsonObject(new JsonObject()).await(), 400);
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, "abc", "pkg.Items", t).send().await(), 400);
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "notAQName", t).send().await(), 400);
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Secret", t).send().await(), 403);
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Items", null).send().await(), 401);
+    assertError(subscription(HttpMethod.DELETE, 0, sse.channelId, 200, "pkg.Items", "garbage").send().await(), 401);
+    String unknown = "00000000-0000-4000-8000-000000000000";
+    assertError(subscription(HttpMethod.PUT, 0, unknown, 200, "pkg.Items", t).send().await(), 404);
+    assertError(subscription(HttpMethod.DELETE, 1, unknown, 200, "pkg.Items", t).send().await(), 404);
+    // Another user's channel is not found for them.
+    assertError(subscription(HttpMethod.PUT, 0, sse.channelId, 200, "pkg.Items", token("u5", "pkg.Items")).send().await(), 404);
+    sse.close();
+  }
+
+  @Test
+  void subscriptionsChangeThroughOneNodeForAChannelOnTheOther() {
+    String t = token("u6", "pkg.Orders", "pkg.Items");
+    awaitChannels(1, 0);
+    Sse sse = open(1, t, body(sub("pkg.Orders", 100)));
+    assertThat(profiles.get(1).channelCount()).isEqualTo(1);
+    HttpResponse<Buffer> put = subscription(HttpMethod.PUT, 0, sse.channelId, 300, "pkg.Items", t).send().await();
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    publish(0, "pkg.Items", 300, 21);
+    assertUpdate(sse.next(), "pkg.Items", 300, 21);
+    publish(0, "pkg.Orders", 100, 22);
+    assertUpdate(sse.next(), "pkg.Orders", 100, 22);
+    assertThat(subscription(HttpMethod.DELETE, 0, sse.channelId, 300, "pkg.Items", t).send().await().statusCode()).isEqualTo(204);
+    publish(0, "pkg.Items", 300, 23);
+    publish(1, "pkg.Orders", 100, 24);
+    assertUpdate(sse.next(), "pkg.Orders", 100, 24);
+    sse.close();
+    awaitChannels(1, 0);
+  }
+
+  @Test
+  void badRequestsToOpenAChannelAreRefused() {
+    String t = token("u7", "pkg.Orders");
+    assertError(open(0, null, body(sub("pkg.Orders", 1))), 401);
+    assertError(open(0, "not-a-token", body(sub("pkg.Orders", 1))), 401);
+    assertError(open(0, t, body(sub("pkg.Secret", 1))), 403);
+    assertError(open(0, t, body(sub("pkg.Orders", 1), sub("pkg.Secret", 1))), 403);
+    for (JsonObject bad : List.of(
+      new JsonObject(),
+      body(),
+      body(new JsonObject().put("wsid", 1)),
+      body(new JsonObject().put("entity", "pkg.Orders")),
+      body(sub("pkg.Orders", "x")),
+      body(sub("pkg.Orders", -1)),
+      body(sub("pkg.Orders", 1.5)),
+      body(sub("NoQName", 1)),
+      body(sub("pkg.Orders", 1)).put("expiresIn", -1),
+      body(sub("pkg.Orders", 1)).put("expiresIn", "soon"),
+      body(sub("pkg.Orders", 1)).put("unknown", true))) {
+      assertError(open(0, t, bad), 400);
+    }
+    Sse notJson = Sse.open(client, ports.get(0), BASE, t, Buffer.buffer("{oops")).await();
+    assertError(notJson, 400);
+    Sse array = Sse.open(client, ports.get(0), BASE, t, Buffer.buffer("[]")).await();
+    assertError(array, 400);
+  }
+
+  @Test
+  void channelsPerUserAreLimitedClusterWide() {
+    String t = token("q1");
+    JsonObject hb = body(sub("sys.Heartbeat30", 0));
+    awaitChannels(1, 0);
+    Sse a = open(0, t, hb);
+    Sse b = open(1, t, hb);
+    Sse c = open(0, t, hb);
+    Sse refused = open(0, t, hb);
+    assertError(refused, 429);
+    assertThat(refused.errorBody.toJsonObject().getString("message")).contains("channels per subject");
+    assertError(open(1, t, hb), 429);
+    // Once one channel closes, the user may open another.
+    b.close();
+    awaitChannels(1, 0);
+    Sse d = open(1, t, hb);
+    assertThat(d.status).isEqualTo(200);
+    for (Sse s : List.of(a, c, d)) s.close();
+    awaitChannels(1, 0);
+  }
+
+  @Test
+  void subscriptionsPerUserAreLimitedClusterWide() {
+    String t = token("q2", "pkg.A", "pkg.B");
+    awaitChannels(1, 0);
+    Sse a = open(0, t, body(sub("pkg.A", 1), sub("pkg.A", 2), sub("pkg.A", 3)));
+    assertError(open(1, t, body(sub("pkg.B", 1), sub("pkg.B", 2))), 429);
+    Sse b = open(1, t, body(sub("pkg.B", 1))); // 4 of 4
+    assertThat(b.status).isEqualTo(200);
+    HttpResponse<Buffer> more = subscription(HttpMethod.PUT, 0, b.channelId, 9, "pkg.B", t).send().await();
+    assertError(more, 429);
+    // Re-subscribing what is already there is no new subscription.
+    assertThat(subscription(HttpMethod.PUT, 0, a.channelId, 1, "pkg.A", t).send().await().statusCode()).isEqualTo(200);
+    // Freeing one makes room.
+    assertThat(subscription(HttpMethod.DELETE, 1, a.channelId, 3, "pkg.A", t).send().await().statusCode()).isEqualTo(204);
+    assertThat(subscription(HttpMethod.PUT, 0, b.channelId, 9, "pkg.B", t).send().await().statusCode()).isEqualTo(200);
+    a.close();
+    b.close();
+    awaitChannels(1, 0);
+  }
+
+  @Test
+  void channelsPerNodeAreLimited() {
+    awaitChannels(1, 0);
+    JsonObject hb = body(sub("sys.Heartbeat30", 0));
+    Sse a = open(1, token("n1"), hb);
+    Sse b = open(1, token("n2"), hb);
+    Sse c = open(1, token("n3"), hb);
+    assertError(c, 429);
+    assertThat(c.errorBody.toJsonObject().getString("message")).contains("number of channels");
+    // The other node has room.
+    Sse d = open(0, token("n3"), hb);
+    assertThat(d.status).isEqualTo(200);
+    a.close();
+    awaitChannels(1, 1);
+    Sse e = open(1, token("n3"), hb);
+    assertThat(e.status).isEqualTo(200);
+    for (Sse s : List.of(b, d, e)) s.close();
+    awaitChannels(1, 0);
+  }
+
+  // ---- a minimal SSE client for POST-opened streams
+
+  static final class Sse {
+    record Event(String event, String data) {
+    }
+
+    final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    final StringBuilder pending = new StringBuilder();
+    int status;
+    String contentType;
+    Buffer errorBody;
+    String channelId;
+    HttpClientResponse response;
+
+    static Future<Sse> open(HttpClient client, int port, String uri, String token, Buffer body) {
+      Sse sse = new Sse();
+      Promise<Sse> p = Promise.promise();
+      client.request(HttpMethod.POST, port, "127.0.0.1", uri).onFailure(p::fail).onSuccess(req -> {
+        req.putHeader("Accept", "text/event-stream").putHeader("Content-Type", "application/json");
+        if (token != null) req.putHeader("Authorization", "Bearer " + token);
+        req.response().onFailure(p::fail).onSuccess(resp -> {
+          sse.status = resp.statusCode();
+          sse.contentType = resp.getHeader("Content-Type");
+          sse.response = resp;
+          if (resp.statusCode() != 200) {
+            resp.body().onFailure(p::fail).onSuccess(b -> {
+              sse.errorBody = b;
+              p.complete(sse);
+            });
+            return;
+          }
+          resp.handler(sse::feed);
+          resp.endHandler(v -> sse.ended.complete(null));
+          resp.exceptionHandler(e -> sse.ended.complete(null));
+          p.complete(sse);
+        });
+        req.end(body);
+      });
+      return p.future();
+    }
+
+    synchronized void feed(Buffer b) {
+      pending.append(b.toString());
+      int end;
+      while ((end = pending.indexOf("\n\n")) >= 0) {
+        String block = pending.substring(0, end);
+        pending.delete(0, end + 2);
+        String event = null;
+        String data = null;
+        for (String line : block.split("\n")) {
+          if (line.startsWith("event:")) event = line.substring(6).trim();
+          else if (line.startsWith("data:")) data = line.substring(5).trim();
+        }
+        if (event != null || data != null) events.add(new Event(event, data));
+      }
+    }
+
+    Event next() {
+      try {
+        Event e = events.poll(20, TimeUnit.SECONDS);
+        assertThat(e).as("an SSE event within 20 s").isNotNull();
+        return e;
+      } catch (InterruptedException ex) {
+        throw new IllegalStateException(ex);
+      }
+    }
+
+    void close() {
+      if (response != null) response.request().connection().close();
+    }
+  }
+}
