@@ -21,6 +21,7 @@ import io.ecb.push.PushApi;
 import io.ecb.push.PushService;
 import io.ecb.push.n10n.NotificationsSseProfile;
 import io.ecb.push.notify.ChannelNotifyProfile;
+import io.ecb.push.sender.ChannelSenderProfile;
 import io.ecb.push.webpush.WebPushChannelsProfile;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -54,6 +55,7 @@ public final class EcbNode {
   public final ChannelNotifyProfile notify;
   public final WebPushChannelsProfile webPush;
   public final NotificationsSseProfile n10n;
+  public final ChannelSenderProfile channelSender;
   public final NodeHealth health;
   public final NodeMetrics metrics;
   private final long[] timers = new long[3];
@@ -78,6 +80,7 @@ public final class EcbNode {
     this.notify = new ChannelNotifyProfile(this);
     this.webPush = new WebPushChannelsProfile(this);
     this.n10n = new NotificationsSseProfile(this);
+    this.channelSender = new ChannelSenderProfile(this);
     this.health = new NodeHealth(vertx, this);
     this.metrics = new NodeMetrics(this);
   }
@@ -120,6 +123,7 @@ public final class EcbNode {
     health.draining();
     n10n.close();
     webPush.close();
+    channelSender.close();
     bridge.drain();
     events.drain();
     Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);

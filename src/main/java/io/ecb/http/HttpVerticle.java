@@ -33,6 +33,7 @@ public final class HttpVerticle extends VerticleBase {
     node.notify.mount(router);
     node.webPush.mount(router);
     node.n10n.mount(router);
+    node.channelSender.mount(router);
     node.api.mount(router);
     router.get("/health").handler(node.health.liveness());
     router.get("/ready").handler(node.health.readiness());

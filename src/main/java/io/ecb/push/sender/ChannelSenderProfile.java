@@ -1,0 +1,321 @@
+package io.ecb.push.sender;
+
+import io.ecb.EcbNode;
+import io.ecb.cluster.ClusterSetup;
+import io.ecb.http.ChatApi;
+import io.ecb.push.PushApi;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * The Channel Sender profile (bancolombia/async-dataflow channel-sender), SPEC section 6: its REST
+ * API under {@code /ext/channel}, its WebSocket {@code /ext/socket} and SSE {@code /ext/sse}
+ * transports, as a thin adapter on ECB's cluster.
+ *
+ * <p>How it maps onto the cluster:
+ * <ul>
+ *   <li>Channels, their unacknowledged messages and the server secret live in Hazelcast
+ *   ({@link ChannelStore}); a channel's connection lives on one node ({@link SenderConnection}).</li>
+ *   <li>A delivery stores the message in the channel's queue, then publishes it on the event-bus
+ *   address {@code ecb.sender.<ref>}, consumed by whichever node holds the channel's connection.
+ *   The same address carries "replace" (a newer connection authenticated: older ones close with
+ *   3009) and "delete" events.</li>
+ *   <li>Secrets are self-contained signed tokens ({@link ChannelSecrets}): any node verifies them.</li>
+ * </ul>
+ *
+ * <p>Wiring: constructed once per node ({@code new ChannelSenderProfile(node)}), {@link #mount}
+ * on every HTTP verticle's router, {@link #close} when the node stops.
+ */
+public final class ChannelSenderProfile {
+
+  private static final Logger LOG = Logger.getLogger(ChannelSenderProfile.class.getName());
+  private static final Pattern REF = Pattern.compile("[A-Za-z0-9_.\\-]{11,128}");
+  private static final JsonObject OK = new JsonObject().put("result", "Ok");
+  private static final String[] TARGETS = {"channel_ref", "app_ref", "user_ref"};
+
+  final Vertx vertx;
+  final SenderConfig config;
+  final ChannelStore store;
+  /** Live connections on this node (closed with 3050 when the node stops). */
+  final Set<SenderConnection> connections = ConcurrentHashMap.newKeySet();
+  private final EcbNode node;
+  private final Future<ChannelSecrets> secrets;
+  private volatile ChannelSecrets readySecrets;
+
+  public ChannelSenderProfile(EcbNode node) {
+    this.node = node;
+    this.vertx = node.vertx;
+    this.config = SenderConfig.from(node.config.json);
+    this.store = new ChannelStore(vertx, ClusterSetup.manager(vertx).getHazelcastInstance(),
+      config.channelTtlSeconds(), config.maxPending());
+    this.secrets = store.start(config.secret())
+      .map(secret -> new ChannelSecrets(secret, config.maxAgeSeconds()))
+      .onSuccess(s -> readySecrets = s)
+      .onFailure(e -> LOG.severe("Channel Sender could not load its server secret: " + e));
+  }
+
+  /** The event-bus address of a channel's messages and control events. */
+  static String address(String ref) {
+    return "ecb.sender." + ref;
+  }
+
+  /** The signer/verifier; only used by connections, which exist once the secret is loaded. */
+  ChannelSecrets secrets() {
+    return readySecrets;
+  }
+
+  public void mount(Router router) {
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());
+    router.post("/ext/channel/create").handler(body).handler(ctx -> rest(ctx, this::create));
+    router.post("/ext/channel/deliver_message").handler(body).handler(ctx -> rest(ctx, this::deliver));
+    router.post("/ext/channel/deliver_batch").handler(body).handler(ctx -> rest(ctx, this::deliver));
+    router.delete("/ext/channel").handler(ctx -> rest(ctx, this::delete));
+    router.get("/ext/channel/count").handler(ctx -> rest(ctx, this::count));
+    router.get("/ext/socket").handler(this::socket);
+    router.get("/ext/sse").handler(this::sse);
+    router.route("/ext/*").handler(ctx -> ctx.response().setStatusCode(404).end("Route not found."));
+  }
+
+  /** Closes this node's connections with 3050 (retry later), so clients reconnect to another node. */
+  public Future<Void> close() {
+    for (SenderConnection c : List.copyOf(connections)) {
+      c.context.runOnContext(v -> c.close(SenderConnection.RETRY_LATER));
+    }
+    return Future.succeededFuture();
+  }
+
+  // ---- REST ----------------------------------------------------------------------------------
+
+  /** Runs a REST handler once the publisher key was checked (unless open) and the secret is loaded. */
+  private void rest(RoutingContext ctx, java.util.function.Consumer<RoutingContext> handler) {
+    if (!config.open() && !PushApi.isPublisher(ctx, node.config)) {
+      json(ctx, 401, new JsonObject().put("error", "Unauthorized"));
+      return;
+    }
+    secrets.onSuccess(s -> handler.accept(ctx)).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+  }
+
+  private static void json(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended()) return;
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+      .end(body instanceof JsonObject o ? o.encode() : String.valueOf(body));
+  }
+
+  private static JsonObject bodyOf(RoutingContext ctx) {
+    try {
+      return ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void invalid(RoutingContext ctx, Object request) {
+    json(ctx, 400, new JsonObject().put("error", "Invalid request").put("request", request));
+  }
+
+  private static String text(JsonObject o, String key) {
+    return o.getValue(key) instanceof String s && !s.isBlank() && s.length() <= 255 ? s : null;
+  }
+
+  /** {@code POST /ext/channel/create {application_ref, user_ref}} → {@code {channel_ref, channel_secret}}. */
+  private void create(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    String app = body == null ? null : text(body, "application_ref");
+    String user = body == null ? null : text(body, "user_ref");
+    if (app == null || user == null) {
+      invalid(ctx, body);
+      return;
+    }
+    String ref = UUID.randomUUID().toString().replace("-", "");
+    String secret = readySecrets.issue(ref, app, user);
+    store.create(ref, app, user)
+      .onSuccess(v -> json(ctx, 200, new JsonObject().put("channel_ref", ref).put("channel_secret", secret)))
+      .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+  }
+
+  /** A message that passed validation: its wire form {@code {mid, cid, event, data}} and its target. */
+  private record Valid(JsonObject message, String targetKind, String target) {
+  }
+
+  /**
+   * Validates one message: non-empty message_id and event_name, non-null message_data,
+   * correlation_id a string or null (on a single delivery the key must be present), and exactly one
+   * of channel_ref, app_ref, user_ref. Null when invalid.
+   */
+  private static Valid validate(Object raw, boolean single) {
+    if (!(raw instanceof JsonObject m)) return null;
+    String mid = text(m, "message_id");
+    String event = text(m, "event_name");
+    Object data = m.getValue("message_data");
+    Object cid = m.getValue("correlation_id");
+    if (mid == null || event == null || data == null) return null;
+    if (single && !m.containsKey("correlation_id")) return null;
+    if (cid != null && !(cid instanceof String)) return null;
+    String kind = null;
+    String target = null;
+    for (String key : TARGETS) {
+      if (m.getValue(key) == null) continue;
+      if (kind != null) return null; // more than one addressing key
+      kind = key;
+      target = text(m, key);
+      if (target == null) return null;
+    }
+    if (kind == null) return null;
+    JsonObject message = new JsonObject().put("mid", mid).put("cid", cid == null ? "" : cid).put("event", event)
+      .put("data", data).put("ts", System.currentTimeMillis());
+    return new Valid(message, kind, target);
+  }
+
+  /** deliver_message and deliver_batch: one handler, the body's shape picks the behaviour (as in the original). */
+  private void deliver(RoutingContext ctx) {
+    JsonObject body = bodyOf(ctx);
+    if (body == null) {
+      invalid(ctx, null);
+      return;
+    }
+    if (!body.containsKey("messages")) {
+      Valid v = validate(body, true);
+      if (v == null) {
+        invalid(ctx, body);
+        return;
+      }
+      route(v).onSuccess(x -> json(ctx, 202, OK))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+      return;
+    }
+    if (!(body.getValue("messages") instanceof JsonArray messages) || messages.isEmpty()) {
+      invalid(ctx, body);
+      return;
+    }
+    // Only the first batchLimit are processed; the rest are reported as discarded, like invalid ones.
+    List<Valid> accepted = new ArrayList<>();
+    JsonArray discarded = new JsonArray();
+    for (int i = 0; i < messages.size(); i++) {
+      Valid v = i < config.batchLimit() ? validate(messages.getValue(i), false) : null;
+      if (v == null) discarded.add(messages.getValue(i));
+      else accepted.add(v);
+    }
+    JsonObject report = new JsonObject().put("accepted_messages", accepted.size())
+      .put("discarded_messages", discarded.size()).put("discarded", discarded);
+    if (accepted.isEmpty()) {
+      json(ctx, 400, new JsonObject().put("result", "invalid-messages").mergeIn(report));
+      return;
+    }
+    // One after the other, so a channel gets the batch's messages in the batch's order.
+    Future<Void> routed = Future.succeededFuture();
+    for (Valid v : accepted) routed = routed.compose(x -> route(v));
+    routed
+      .onSuccess(x -> json(ctx, 202, discarded.isEmpty() ? OK : new JsonObject().put("result", "partial-success").mergeIn(report)))
+      .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+  }
+
+  /** Delivers to the one channel, or to every channel of the application / user (fan-out through the Hazelcast index). */
+  private Future<Void> route(Valid v) {
+    if (v.targetKind().equals("channel_ref")) return deliverTo(v.target(), v.message());
+    String field = v.targetKind().equals("app_ref") ? "app" : "user";
+    return store.refsBy(field, v.target()).compose(refs -> {
+      List<Future<Void>> all = new ArrayList<>();
+      for (String ref : refs) all.add(deliverTo(ref, v.message()));
+      return Future.all(all).mapEmpty();
+    });
+  }
+
+  /**
+   * Stores the message in the channel's queue (until acked), then publishes it to the node holding
+   * the channel's connection, if any. A message for a channel that does not exist is dropped: 202
+   * means accepted, not delivered.
+   */
+  private Future<Void> deliverTo(String ref, JsonObject message) {
+    return store.touch(ref).compose(channel -> {
+      if (channel == null) {
+        LOG.fine("no channel " + ref + "; message " + message.getString("mid") + " dropped");
+        return Future.succeededFuture();
+      }
+      return store.enqueue(ref, message).map(evicted -> {
+        vertx.eventBus().publish(address(ref), new JsonObject().put("type", "msg").put("msg", message));
+        return null;
+      });
+    });
+  }
+
+  /** {@code DELETE /ext/channel?channel_ref=}: removes the channel and its queue; its connection closes with 3000. */
+  private void delete(RoutingContext ctx) {
+    String ref = ctx.queryParams().get("channel_ref");
+    if (ref == null || ref.isBlank()) {
+      invalid(ctx, new JsonObject());
+      return;
+    }
+    store.delete(ref).onSuccess(v -> {
+      vertx.eventBus().publish(address(ref), new JsonObject().put("type", "delete"));
+      json(ctx, 202, OK);
+    }).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+  }
+
+  /** {@code GET /ext/channel/count}: channels in the whole cluster. */
+  private void count(RoutingContext ctx) {
+    store.count().onSuccess(n -> json(ctx, 200, new JsonObject().put("total_channels", n)))
+      .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+  }
+
+  // ---- transports ----------------------------------------------------------------------------
+
+  private static boolean validRef(String ref) {
+    return ref != null && REF.matcher(ref).matches();
+  }
+
+  private static void transportError(RoutingContext ctx, int status, String code) {
+    ctx.response().setStatusCode(status).putHeader("x-error-code", code).putHeader("Content-Type", "application/json")
+      .end(new JsonObject().put("error", code).encode());
+  }
+
+  /** {@code GET /ext/socket?channel=<ref>}: the WebSocket transport; a bad request is refused with 400 / 3006. */
+  private void socket(RoutingContext ctx) {
+    String ref = ctx.queryParams().get("channel");
+    boolean upgrade = "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"));
+    if (!validRef(ref) || !upgrade || readySecrets == null) {
+      transportError(ctx, readySecrets == null && upgrade && validRef(ref) ? 428 : 400,
+        readySecrets == null && upgrade && validRef(ref) ? SenderConnection.RETRY_LATER : SenderConnection.BAD_REQUEST);
+      return;
+    }
+    // Clients that offer sub-protocols get json_flow (the binary_flow encoding is not provided).
+    if (ctx.request().getHeader("Sec-WebSocket-Protocol") != null) {
+      ctx.response().putHeader("Sec-WebSocket-Protocol", "json_flow");
+    }
+    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, ref));
+  }
+
+  /** {@code GET /ext/sse?channel=<ref>} with {@code Authorization: Bearer <channel_secret>}. */
+  private void sse(RoutingContext ctx) {
+    String ref = ctx.queryParams().get("channel");
+    if (!validRef(ref)) {
+      transportError(ctx, 400, SenderConnection.BAD_REQUEST);
+      return;
+    }
+    if (readySecrets == null) {
+      transportError(ctx, 428, SenderConnection.RETRY_LATER);
+      return;
+    }
+    ChannelSecrets.Verified v = readySecrets.verify(ChatApi.bearer(ctx), ref);
+    if (!v.ok()) {
+      transportError(ctx, 401, SenderConnection.BAD_SECRET);
+      return;
+    }
+    SseConnection c = new SseConnection(this, ctx.response(), ref);
+    c.start(v.claims()).onFailure(e -> {
+      if (!ctx.response().headWritten()) transportError(ctx, 428, SenderConnection.RETRY_LATER);
+    });
+  }
+}
