@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -27,6 +28,7 @@ import java.util.logging.Logger;
 final class BridgeSession implements Fanout.Subscriber {
 
   private static final Logger LOG = Logger.getLogger(BridgeSession.class.getName());
+  private static final long REGISTER_TIMEOUT_SECONDS = 10;
 
   private final BridgeServer server;
   private final Wire wire;
@@ -136,7 +138,11 @@ final class BridgeSession implements Fanout.Subscriber {
       .compose(grant -> {
         if (closed) return Future.succeededFuture();
         registrations.put(address, grant.stream());
-        return server.fanout.subscribe(grant.stream(), grant.userId(), this);
+        // Later frames wait for this registration: never let them wait forever.
+        return server.fanout.subscribe(grant.stream(), grant.userId(), this)
+          .timeout(REGISTER_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+          .recover(e -> Future.failedFuture(e instanceof EcbException ? e
+            : new EcbException(ErrorCode.UNAVAILABLE, "subscription not confirmed by the cluster in time; retry")));
       })
       .recover(e -> {
         if (!(e instanceof EcbException)) server.refused.increment();

@@ -48,16 +48,16 @@ public final class ChatApi {
     }
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
 
-    router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(json(c))));
+    router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(HttpBodies.jsonObject(c))));
     router.get("/api/v1/contacts").handler(ctx -> reply(ctx, c -> chat.getContacts(bearer(c), paging(c))));
     router.get("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.getThreads(bearer(c), paging(c))));
-    router.post("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.createThread(bearer(c), json(c))));
+    router.post("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.createThread(bearer(c), HttpBodies.jsonObject(c))));
     router.get("/api/v1/threads/:threadId").handler(ctx -> reply(ctx, c -> chat.getThread(bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), new JsonObject()
         .put("sinceOffset", c.queryParams().get("sinceOffset"))
         .put("epoch", c.queryParams().get("epoch")))));
     router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(bearer(c),
-      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), json(c))));
+      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
     router.get("/api/v1/events").handler(events::open);
   }
 
@@ -88,13 +88,5 @@ public final class ChatApi {
     return Paging.of(ctx.queryParams().get("pageStartIndex"), ctx.queryParams().get("pageSize"));
   }
 
-  private static JsonObject json(RoutingContext ctx) {
-    try {
-      Object body = ctx.body().asJsonObject();
-      if (body == null) throw EcbException.badRequest("a JSON object body is required");
-      return (JsonObject) body;
-    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-      throw EcbException.badRequest("body is not a JSON object");
-    }
-  }
+
 }

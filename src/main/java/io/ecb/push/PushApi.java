@@ -4,6 +4,7 @@ import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
 import io.ecb.config.EcbConfig;
 import io.ecb.http.ChatApi;
+import io.ecb.http.HttpBodies;
 import io.ecb.http.HttpErrors;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -51,12 +52,9 @@ public final class PushApi {
     }
     JsonObject body;
     try {
-      body = ctx.body().asJsonObject();
-    } catch (RuntimeException e) {
-      body = null;
-    }
-    if (body == null) {
-      HttpErrors.send(ctx, EcbException.badRequest("body must be a JSON object"));
+      body = HttpBodies.jsonObject(ctx);
+    } catch (EcbException e) {
+      HttpErrors.send(ctx, e);
       return;
     }
     String channel = body.getValue("channel") instanceof String s ? s : null;

@@ -3,6 +3,7 @@ package io.ecb.push.n10n;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
+import io.ecb.http.HttpBodies;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
@@ -156,7 +157,7 @@ public final class NotificationsSseProfile {
     List<Sub> subs;
     long expiresIn;
     try {
-      JsonObject body = jsonBody(ctx);
+      JsonObject body = HttpBodies.jsonObject(ctx);
       for (String k : body.fieldNames()) {
         if (!Set.of("subscriptions", "expiresIn", "expiresInSeconds").contains(k)) throw EcbException.badRequest("unknown field " + k);
       }
@@ -575,17 +576,7 @@ public final class NotificationsSseProfile {
     return owner + "/" + app;
   }
 
-  private static JsonObject jsonBody(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().length() <= 0) throw EcbException.badRequest("a JSON object body is required");
-    Object body;
-    try {
-      body = ctx.body().buffer().toJsonValue();
-    } catch (DecodeException e) {
-      throw EcbException.badRequest("body is not valid JSON");
-    }
-    if (!(body instanceof JsonObject o)) throw EcbException.badRequest("body must be a JSON object");
-    return o;
-  }
+
 
   private Future<ChatUser> user(RoutingContext ctx) {
     String token = ChatApi.bearer(ctx);

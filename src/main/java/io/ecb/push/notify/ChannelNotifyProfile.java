@@ -6,6 +6,7 @@ import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;
+import io.ecb.http.HttpBodies;
 import io.ecb.http.HttpErrors;
 import io.ecb.http.Origins;
 import io.vertx.core.Future;
@@ -226,12 +227,9 @@ public final class ChannelNotifyProfile {
   private void notify(RoutingContext ctx) {
     JsonObject body;
     try {
-      body = ctx.body().asJsonObject();
-    } catch (RuntimeException e) {
-      body = null;
-    }
-    if (body == null) {
-      HttpErrors.send(ctx, EcbException.badRequest("body must be a JSON object"));
+      body = HttpBodies.jsonObject(ctx);
+    } catch (EcbException e) {
+      HttpErrors.send(ctx, e);
       return;
     }
     if (!isPublisher(body.getValue("API_KEY"))) {
