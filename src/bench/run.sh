@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# ECB benchmark runner: S1 (idle connections: heap and RSS per connection) and S2 (fan-out to one
+# stream: deliveries/s and latency under a fixed-rate open-model publisher) against ECB (the
+# packaged jar, started as a user would), Socket.IO 4.8 on Node.js and a raw Vert.x broadcast
+# server, with one load program (io.ecb.bench.LoadClient) for all three. Server and load are pinned
+# to different cores with taskset. See src/bench/README.md.
+#
+#   bash src/bench/run.sh [quick|full]      (quick: ~2-3 minutes, small numbers, smoke test only)
+#
+# Environment: SERVER_CPU (default 0), LOAD_CPU (default 1), BENCH_SKIP_BUILD=1 to reuse the jar,
+# PROTOS (default "ecb sio raw"), SCENARIOS (default "s1 s2").
+#
+# TODO S3 (chat: 500 threads x 4 members, sendMessage once per second per member, webhook round
+#      trip; latency send->delivery at the other members beside StubBackend's /bench/stats): not built.
+# TODO S4 (cluster: S2 with the publisher on node A and the subscribers on node B): not built.
+set -euo pipefail
+
+MODE=${1:-quick}
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=$ROOT/target/bench
+mkdir -p "$OUT"
+
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+PROTOS=${PROTOS:-"ecb sio raw"}
+SCENARIOS=${SCENARIOS:-"s1 s2"}
+ECB_PORT=${ECB_PORT:-18080}
+STUB_PORT=${STUB_PORT:-18091}
+RAW_PORT=${RAW_PORT:-18092}
+SIO_PORT=${SIO_PORT:-18093}
+HZ_PORT=${HZ_PORT:-15801}
+SECRET=bench-secret
+API_KEY=bench-publisher
+# Same JVM flags for ECB and the raw Vert.x server.
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xms256m -Xmx2g -XX:+UseG1GC"}
+LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
+
+case "$MODE" in
+  quick) SUBS=200;  RATES=50,200,500;                        STEP_SECONDS=3;  IDLE_SIZES="1000" ;;
+  full)  SUBS=1000; RATES=25,50,75,100,125,150,175,200,250,300; STEP_SECONDS=15; IDLE_SIZES="5000 19000" ;;
+  *) echo "usage: bash src/bench/run.sh [quick|full]" >&2; exit 2 ;;
+esac
+PER_LOAD_PROCESS=5000   # these machines cap open files at 20,000 per process
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+# ---- build ----------------------------------------------------------------------------------------
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f target/ecb.jar ]; then
+  log "building target/ecb.jar"
+  mvn -q -B package -DskipTests
+fi
+log "compiling the benchmark (src/bench/java, outside the server jar)"
+mvn -q -B -Pbench dependency:build-classpath -Dmdep.outputFile="$OUT/classpath" -Dmdep.includeScope=test >/dev/null
+rm -rf "$OUT/classes" && mkdir -p "$OUT/classes"
+javac -nowarn -d "$OUT/classes" -cp "$(cat "$OUT/classpath")" src/bench/java/io/ecb/bench/*.java
+CP="$OUT/classes:$(cat "$OUT/classpath")"
+if [[ " $PROTOS " == *" sio "* ]]; then
+  log "npm ci (socket.io) in src/bench/node"
+  (cd src/bench/node && npm ci --no-audit --no-fund --silent >/dev/null 2>&1)
+fi
+
+# ---- helpers --------------------------------------------------------------------------------------
+wait_url() { # url [seconds]
+  local deadline=$((SECONDS + ${2:-60}))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { log "timed out waiting for $1"; return 1; }
+    sleep 0.3
+  done
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# live heap in KiB after a full GC: jcmd for the JVMs, global.gc() behind /stats for Node.
+heap_kib() { # proto pid
+  if [ "$1" = sio ]; then
+    curl -fsS "http://127.0.0.1:$SIO_PORT/stats" | sed -E 's/.*"heapUsed":([0-9]+).*/\1/' | awk '{printf "%d", $1/1024}'
+  else
+    # GC.class_histogram runs a full GC first and sums the live objects: right whatever the collector.
+    jcmd "$2" GC.class_histogram | awk '$1 == "Total" {printf "%d", $3 / 1024}'
+  fi
+}
+
+SERVER_PID=
+start_server() { # proto
+  case "$1" in
+    ecb)
+      env ECB_DEMO_ENABLED=false ECB_CLUSTER_NAME="bench-$$-$RANDOM" ECB_CLUSTER_PORT=$HZ_PORT \
+        ECB_CLUSTER_MEMBERS="127.0.0.1:$HZ_PORT" ECB_HTTP_HOST=127.0.0.1 ECB_HTTP_PORT=$ECB_PORT \
+        ECB_BACKEND_URL="http://127.0.0.1:$STUB_PORT" ECB_BACKEND_WEBHOOK_SECRET=$SECRET \
+        ECB_AUTH_PUBLIC_KEY="$(cat "$OUT/public.pem")" ECB_PUBLISHERS=$API_KEY \
+        taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS -jar target/ecb.jar >"$OUT/ecb.log" 2>&1 &
+      SERVER_PID=$!; PORT=$ECB_PORT
+      wait_url "http://127.0.0.1:$ECB_PORT/health" 120 ;;
+    raw)
+      taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS -cp "$CP" io.ecb.bench.RawBroadcastServer --port=$RAW_PORT >"$OUT/raw.log" 2>&1 &
+      SERVER_PID=$!; PORT=$RAW_PORT
+      wait_url "http://127.0.0.1:$RAW_PORT/stats" 60 ;;
+    sio)
+      (cd src/bench/node && PORT=$SIO_PORT exec taskset -c "$SERVER_CPU" node --expose-gc socketio-server.js) >"$OUT/sio.log" 2>&1 &
+      SERVER_PID=$!; PORT=$SIO_PORT
+      wait_url "http://127.0.0.1:$SIO_PORT/stats" 60 ;;
+  esac
+  PIDS+=("$SERVER_PID")
+  sleep 2   # let the server settle (JIT, Hazelcast join) before measuring
+}
+
+load() { # args...
+  taskset -c "$LOAD_CPU" java $LOAD_JAVA_OPTS -cp "$CP" io.ecb.bench.LoadClient --loops=1 \
+    --key="$OUT/private.pem" --api-key=$API_KEY "$@"
+}
+
+declare -A RES
+
+# S1: N idle, authenticated, subscribed connections, spread over load processes of <= 5,000.
+s1() { # proto n
+  local proto=$1 n=$2
+  start_server "$proto"
+  local heap0 rss0; heap0=$(heap_kib "$proto" "$SERVER_PID"); rss0=$(rss_kib "$SERVER_PID")
+  local procs=$(( (n + PER_LOAD_PROCESS - 1) / PER_LOAD_PROCESS )) lpids=() i ready=0
+  for ((i = 0; i < procs; i++)); do
+    local share=$(( n / procs + (i < n % procs ? 1 : 0) ))
+    load --proto="$proto" --port="$PORT" --mode=idle --hold=900 --subs=$share --first=$((i * PER_LOAD_PROCESS)) \
+      --sources=4 --source-base=$((10 + 4 * i)) </dev/null >"$OUT/s1-$proto-$n-$i.log" 2>&1 &
+    lpids+=($!); PIDS+=($!)
+  done
+  for ((i = 0; i < procs; i++)); do
+    local f="$OUT/s1-$proto-$n-$i.log" deadline=$((SECONDS + 600))
+    until grep -q '^READY' "$f"; do
+      kill -0 "${lpids[$i]}" 2>/dev/null || { log "load process died: $(tail -3 "$f")"; break; }
+      [ $SECONDS -lt $deadline ] || { log "timeout waiting for $f"; break; }
+      sleep 0.5
+    done
+    local r; r=$(awk '/^READY/ {print $2}' "$f"); ready=$((ready + ${r:-0}))
+  done
+  sleep 3
+  local heap1 rss1; heap1=$(heap_kib "$proto" "$SERVER_PID"); rss1=$(rss_kib "$SERVER_PID")
+  local est; est=$(ss -Htn state established "( sport = :$PORT )" 2>/dev/null | wc -l)
+  RES[s1_open_${proto}_$n]=$est
+  for p in "${lpids[@]}"; do stop_pid "$p"; done
+  stop_pid "$SERVER_PID"
+  RES[s1_ready_${proto}_$n]=$ready
+  if [ "$ready" -gt 0 ]; then
+    RES[s1_heap_${proto}_$n]=$(awk -v a="$heap0" -v b="$heap1" -v n="$ready" 'BEGIN {printf "%.1f", (b - a) / n}')
+    RES[s1_rss_${proto}_$n]=$(awk -v a="$rss0" -v b="$rss1" -v n="$ready" 'BEGIN {printf "%.1f", (b - a) / n}')
+  fi
+  log "S1 $proto n=$n ready=$ready open-at-measurement=$est heap ${heap0}K->${heap1}K rss ${rss0}K->${rss1}K"
+}
+
+# S2: fan-out to one stream with $SUBS subscribers, rates stepped up until p99 > 100 ms.
+s2() { # proto
+  local proto=$1
+  start_server "$proto"
+  load --proto="$proto" --port="$PORT" --mode=fanout --subs=$SUBS --rates=$RATES --step-seconds=$STEP_SECONDS \
+    --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 | tee "$OUT/s2-$proto.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
+  stop_pid "$SERVER_PID"
+  # The best step within the limits: p99 <= 100 ms, nothing lost, no publish errors.
+  local best
+  best=$(awk '/^STEP/ {ok = 1; for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+               if (v["p99_ms"] + 0 > 100 || v["lost"] + 0 > 0 || v["publish_errors"] + 0 > 0) ok = 0
+               if (ok && v["delivered_per_s"] + 0 > bestd) { bestd = v["delivered_per_s"] + 0; line = v["delivered_per_s"] " " v["p50_ms"] " " v["p99_ms"] " " v["p999_ms"] } }
+             END { print (line == "" ? "0 - - -" : line) }' "$OUT/s2-$proto.log")
+  read -r RES[s2_dps_$proto] RES[s2_p50_$proto] RES[s2_p99_$proto] RES[s2_p999_$proto] <<<"$best"
+}
+
+# ---- run --------------------------------------------------------------------------------------------
+log "mode=$MODE protos=[$PROTOS] server cpu=$SERVER_CPU load cpu=$LOAD_CPU subs=$SUBS rates=$RATES idle=[$IDLE_SIZES]"
+rm -f "$OUT"/public.pem "$OUT"/private.pem "$OUT"/s1-*.log "$OUT"/s2-*.log
+taskset -c "$LOAD_CPU" java -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
+PIDS+=($!)
+wait_url "http://127.0.0.1:$STUB_PORT/bench/stats" 60
+
+for proto in $PROTOS; do
+  if [[ " $SCENARIOS " == *" s1 "* ]]; then for n in $IDLE_SIZES; do s1 "$proto" "$n"; done; fi
+  if [[ " $SCENARIOS " == *" s2 "* ]]; then s2 "$proto"; fi
+done
+
+# ---- table ------------------------------------------------------------------------------------------
+name() { case $1 in ecb) echo "ECB";; sio) echo "Socket.IO 4.8";; raw) echo "raw Vert.x";; esac; }
+ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "-" }'; }
+{
+  echo
+  echo "ECB benchmark ($MODE) $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); server cpu $SERVER_CPU, load cpu $LOAD_CPU"
+  printf '%-44s' "metric"; for p in $PROTOS; do printf ' | %14s' "$(name $p)"; done; printf ' | %10s | %10s\n' "ECB/SIO" "ECB/raw"
+  row() { # label key-prefix key-suffix  (ratio: higher-is-better? "hi" or "lo")
+    printf '%-44s' "$1"; for p in $PROTOS; do printf ' | %14s' "${RES[${2}_${p}${3}]:--}"; done
+    if [ "$4" = hi ]; then printf ' | %10s | %10s\n' "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_sio${3}]:-}")" "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_raw${3}]:-}")"
+    else printf ' | %10s | %10s\n' "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_sio${3}]:-}")" "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_raw${3}]:-}")"; fi
+  }
+  if [[ " $SCENARIOS " == *" s1 "* ]]; then
+    for n in $IDLE_SIZES; do
+      row "S1 n=$n connections ready" s1_ready "_$n" lo
+      row "S1 n=$n open when measured (ss)" s1_open "_$n" lo
+      row "S1 n=$n heap after GC per conn (KiB)" s1_heap "_$n" lo
+      row "S1 n=$n RSS per conn (KiB)" s1_rss "_$n" lo
+    done
+  fi
+  if [[ " $SCENARIOS " == *" s2 "* ]]; then
+    row "S2 $SUBS subs: deliveries/s at p99<=100ms" s2_dps "" hi
+    row "S2 p50 ms at that step" s2_p50 "" lo
+    row "S2 p99 ms at that step" s2_p99 "" lo
+    row "S2 p99.9 ms at that step" s2_p999 "" lo
+    echo
+    echo "S2 steps (every step, coordinated-omission corrected; offered = rate x subscribers):"
+    for p in $PROTOS; do grep -E '^STEP|^STOP' "$OUT/s2-$p.log" | sed 's/^/  /' || true; done
+  fi
+  echo "S3 (chat with webhook round trip) and S4 (two-node cluster): not implemented yet (TODO in src/bench/run.sh)."
+  echo "Logs: $OUT"
+} | tee "$OUT/results-$MODE.txt"
