@@ -88,6 +88,8 @@ public final class EcbNode {
   /** Starts the node's services and HTTP server on an already clustered Vert.x. */
   public static Future<EcbNode> start(Vertx vertx, EcbConfig config) {
     if (config.backend.url == null) return Future.failedFuture("backend.url is not set");
+    // Unsigned webhooks would let anyone who reaches the backend pose as ECB.
+    if (config.backend.webhookSecrets.isEmpty()) return Future.failedFuture("backend.webhookSecret is not set");
     return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
       EcbNode node = new EcbNode(vertx, config, tokens);
       return node.deploy().map(node);
