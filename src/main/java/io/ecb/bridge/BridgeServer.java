@@ -124,7 +124,11 @@ public final class BridgeServer {
       ctx.response().setStatusCode(503).end("server shutting down");
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> accept(ws, sockJs));
+    ctx.request().toWebSocket()
+      .onSuccess(ws -> accept(ws, sockJs))
+      .onFailure(e -> {
+        if (!ctx.response().ended() && !ctx.response().headWritten()) ctx.response().setStatusCode(400).end("WebSocket upgrade failed");
+      });
   }
 
   private void accept(ServerWebSocket ws, boolean sockJs) {

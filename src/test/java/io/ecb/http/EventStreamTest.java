@@ -123,14 +123,9 @@ class EventStreamTest extends NodeTestBase {
   }
 
   /**
-   * Opens a stream and waits for its status, headers and first bytes (the server writes a comment
-   * when the stream starts).
-   *
-   * <p>Server bug (see {@link #aStreamThatHasOpenedMissesNothing}): today the stream opens before its
-   * subscriptions are in effect, so a payload published right after the client sees it open can be
-   * lost. The tests below that need live delivery therefore open with a {@code Last-Event-ID} that
-   * resumes from a known position (read with getThread), which recovery makes race-free, or wait
-   * for a first (reset) event, which the server only writes once it is subscribed.
+   * Opens a stream and waits for its status, headers and first bytes. The server writes its first
+   * comment once every subscription is in effect (see {@link #aStreamThatHasOpenedMissesNothing}),
+   * so whatever is published after this returns reaches the stream.
    */
   private Sse open(String query, String lastEventId) {
     HttpClientAgent client = vertx.createHttpClient();

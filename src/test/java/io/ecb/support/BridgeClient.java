@@ -3,6 +3,7 @@ package io.ecb.support;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -71,13 +72,16 @@ public final class BridgeClient {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) options.addHeader("Origin", origin);
     Promise<BridgeClient> opened = Promise.promise();
-    return client.connect(options).compose(socket -> {
-      ws = socket;
-      // Whole messages, not frames: a large reply arrives in several WebSocket fragments.
-      socket.textMessageHandler(text -> onData(text, opened));
-      socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
-      socket.closeHandler(v -> closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
-        .put("reason", socket.closeReason())));
+    // Handlers are in place before connecting: the server's first frame can arrive together with
+    // the handshake, before a connect() callback would run.
+    ClientWebSocket socket = client.webSocket();
+    ws = socket;
+    // Whole messages, not frames: a large reply arrives in several WebSocket fragments.
+    socket.textMessageHandler(text -> onData(text, opened));
+    socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
+    socket.closeHandler(v -> closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
+      .put("reason", socket.closeReason())));
+    return socket.connect(options).compose(connected -> {
       pingTimer = vertx.setPeriodic(5000, id -> send(new JsonObject().put("type", "ping")));
       if (raw) opened.tryComplete(this);
       return opened.future();

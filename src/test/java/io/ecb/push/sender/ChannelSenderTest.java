@@ -451,11 +451,12 @@ class ChannelSenderTest {
     for (Client c : List.of(c1, c2, c3)) c.ws.close().await();
   }
 
-  private HttpClientResponse sseOpen(int node, String query, String secret) {
+  /** Opens the stream with {@code handler} set before any chunk can arrive. */
+  private HttpClientResponse sseOpen(int node, String query, String secret, io.vertx.core.Handler<Buffer> handler) {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setPort(ports.get(node)).setHost("127.0.0.1")
       .setURI("/ext/sse" + query);
     if (secret != null) o.putHeader("Authorization", "Bearer " + secret);
-    return httpClient.request(o).compose(req -> req.send()).await();
+    return httpClient.request(o).compose(req -> req.send()).map(res -> res.handler(handler)).await();
   }
 
   /** "status x-error-code body" of a refused SSE request. */
@@ -473,12 +474,9 @@ class ChannelSenderTest {
     String ref = ch.getString("channel_ref");
     deliver(0, message(ref, "s1", new JsonObject().put("a", 1)));
 
-    HttpClientResponse res = sseOpen(1, "?channel=" + ref, ch.getString("channel_secret"));
-    assertThat(res.statusCode()).isEqualTo(200);
-    assertThat(res.getHeader("Content-Type")).isEqualTo("text/event-stream");
     Client inbox = new Client(null);
     StringBuilder buf = new StringBuilder();
-    res.handler(b -> {
+    HttpClientResponse res = sseOpen(1, "?channel=" + ref, ch.getString("channel_secret"), b -> {
       buf.append(b.toString());
       int end;
       while ((end = buf.indexOf("\n\n")) >= 0) {
@@ -487,6 +485,8 @@ class ChannelSenderTest {
         if (event.startsWith("data: ")) inbox.push(event.substring(6));
       }
     });
+    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(res.getHeader("Content-Type")).isEqualTo("text/event-stream");
     assertThat(inbox.nextArray()).isEqualTo(frame("s1", "c-s1", new JsonObject().put("a", 1)));
     deliver(0, message(ref, "s2", 2));
     assertThat(inbox.nextArray()).isEqualTo(frame("s2", "c-s2", 2));
