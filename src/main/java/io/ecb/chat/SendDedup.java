@@ -2,6 +2,7 @@ package io.ecb.chat;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.ecb.cluster.ClusterMaps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -32,8 +33,7 @@ public final class SendDedup {
 
   public Future<JsonObject> once(String key, Supplier<Future<JsonObject>> action) {
     var context = vertx.getOrCreateContext();
-    // IMap has no asynchronous putIfAbsent with a TTL; the blocking call runs on a worker thread.
-    return vertx.executeBlocking(() -> map.putIfAbsent(key, PENDING, ttlSeconds, TimeUnit.SECONDS), false)
+    return ClusterMaps.putIfAbsent(vertx, map, key, PENDING, ttlSeconds)
       .compose(previous -> {
         if (previous == null) {
           return action.get()

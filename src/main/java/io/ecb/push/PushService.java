@@ -2,6 +2,7 @@ package io.ecb.push;
 
 import com.hazelcast.map.IMap;
 import io.ecb.chat.EcbException;
+import io.ecb.cluster.ClusterMaps;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
@@ -16,7 +17,6 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The push core: a notification goes to a target (a channel, a user, or one user on one channel)
@@ -63,7 +63,7 @@ public final class PushService {
    */
   public Future<Void> publish(String channel, String userId, JsonObject payload) {
     String messageId = payload.getString("messageId");
-    return vertx.executeBlocking(() -> published.putIfAbsent(messageId, "1", IDEMPOTENCY_SECONDS, TimeUnit.SECONDS), false)
+    return ClusterMaps.putIfAbsent(vertx, published, messageId, "1", IDEMPOTENCY_SECONDS)
       .compose(previous -> {
         if (previous != null) return Future.succeededFuture();
         Future<?> done;
