@@ -2,7 +2,7 @@ package io.ecb.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.ecb.support.BridgeClient;
-import io.ecb.support.StubBackend;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
@@ -25,30 +25,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * order per thread whatever node each sender uses, and a node killed while messages flow.
  */
 @Timeout(120)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClusterTest {
+class ClusterTest extends ClusterTestBase {
 
-  private Vertx vertx;
-  private StubBackend backend;
-  private final List<TestNode> nodes = new ArrayList<>();
 
-  @BeforeAll
-  void start() {
-    vertx = Vertx.vertx();
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 3; i++) {
-      nodes.add(TestNode.start(TestNode.config(cluster, backend.url(), TestKeys.rsa())).await());
-    }
-    assertThat(hazelcast(nodes.get(0)).getCluster().getMembers()).hasSize(3);
+  @Override
+  protected int nodeCount() {
+    return 3;
   }
 
-  @AfterAll
-  void stop() {
-    // One at a time, so each leave is a clean one.
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
+  @BeforeAll
+  void clusterFormed() {
+    assertThat(hazelcast(nodes.get(0)).getCluster().getMembers()).hasSize(3);
   }
 
   private static HazelcastInstance hazelcast(TestNode n) {

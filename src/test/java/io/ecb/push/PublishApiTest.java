@@ -1,6 +1,7 @@
 package io.ecb.push;
 
 import io.ecb.support.BridgeClient;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -23,33 +24,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The native push API on a two-node cluster: publish through one node, receive on the other. */
 @Timeout(60)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PublishApiTest {
+class PublishApiTest extends ClusterTestBase {
 
   private static final String KEY = "publisher-key-1";
-  private Vertx vertx;
-  private StubBackend backend;
-  private WebClient http;
-  private final List<TestNode> nodes = new ArrayList<>();
 
-  @BeforeAll
-  void start() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 2; i++) {
-      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
-      c.put("publishers", new JsonArray().add(KEY).add("publisher-key-2"));
-      nodes.add(TestNode.start(c).await());
-    }
-  }
-
-  @AfterAll
-  void stop() {
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("publishers", new JsonArray().add(KEY).add("publisher-key-2"));
   }
 
   private HttpResponse<Buffer> publish(int node, String key, JsonObject body) {

@@ -1,5 +1,6 @@
 package io.ecb.push.n10n;
 
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -39,49 +40,32 @@ import static org.assertj.core.api.Assertions.assertThat;
  * DELETE through either node, heartbeats, expiry, errors and quotas.
  */
 @Timeout(90)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class NotificationsSseTest {
+class NotificationsSseTest extends ClusterTestBase {
 
   private static final String KEY = "n10n-publisher-key";
   private static final String APP = "acme/shop";
   private static final String BASE = "/api/v2/apps/acme/shop/notifications";
-  private Vertx vertx;
-  private StubBackend backend;
-  private WebClient http;
   private HttpClient client;
-  private final List<TestNode> nodes = new ArrayList<>();
   private final List<NotificationsSseProfile> profiles = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
 
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("publishers", new JsonArray().add(KEY));
+    config.getJsonObject("push").getJsonObject("n10n")
+      .put("heartbeatSeconds", 1)
+      .put("channelsPerUser", 3)
+      .put("subscriptionsPerUser", 4)
+      .put("channelsPerNode", index == 1 ? 2 : 10_000);
+  }
+
   @BeforeAll
   void start() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 2; i++) {
-      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
-      c.put("publishers", new JsonArray().add(KEY));
-      JsonObject push = c.getJsonObject("push", new JsonObject());
-      c.put("push", push);
-      push.put("n10n", new JsonObject(push.getJsonObject("n10n", new JsonObject()).getMap())
-        .put("heartbeatSeconds", 1)
-        .put("channelsPerUser", 3)
-        .put("subscriptionsPerUser", 4)
-        .put("channelsPerNode", i == 1 ? 2 : 10_000));
-      TestNode n = TestNode.start(c).await();
-      nodes.add(n);
+    for (TestNode n : nodes) {
       profiles.add(n.node.n10n);
       ports.add(n.port());
     }
-  }
-
-  @AfterAll
-  void stop() {
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
   }
 
   // ---- helpers

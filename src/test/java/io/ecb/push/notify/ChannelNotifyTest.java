@@ -3,6 +3,7 @@ package io.ecb.push.notify;
 import com.hazelcast.map.IMap;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.support.BridgeClient;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -38,37 +39,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * three targets, counted exactly across nodes.
  */
 @Timeout(60)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ChannelNotifyTest {
+class ChannelNotifyTest extends ClusterTestBase {
 
   private static final String KEY = "notify-api-key";
   private static final AtomicInteger SEQ = new AtomicInteger();
 
-  private Vertx vertx;
-  private StubBackend backend;
-  private WebClient http;
-  private final List<TestNode> nodes = new ArrayList<>();
+
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("publishers", new JsonArray().add(KEY));
+  }
 
   @BeforeAll
   void start() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 2; i++) {
-      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
-      c.put("publishers", new JsonArray().add(KEY));
-      TestNode node = TestNode.start(c).await();
-      nodes.add(node);
-      node.node.notify.ready().await();
-    }
-  }
-
-  @AfterAll
-  void stop() {
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
+    for (TestNode n : nodes) n.node.notify.ready().await();
   }
 
   // ---- helpers

@@ -1,6 +1,7 @@
 package io.ecb.push.sender;
 
 import io.ecb.cluster.ClusterSetup;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -43,43 +44,28 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * a plain HTTP client). Each node serves the profile on its own small HTTP server.
  */
 @Timeout(90)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ChannelSenderTest {
+class ChannelSenderTest extends ClusterTestBase {
 
   private static final String KEY = "sender-publisher-key";
-  private Vertx vertx;
-  private StubBackend backend;
-  private WebClient http;
   private WebSocketClient wsClient;
   private HttpClient httpClient;
-  private final List<TestNode> nodes = new ArrayList<>();
   private final List<ChannelSenderProfile> profiles = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
 
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("publishers", new JsonArray().add(KEY));
+    config.getJsonObject("push").getJsonObject("channelSender").put("authTimeoutSeconds", 2);
+  }
+
   @BeforeAll
   void start() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
     wsClient = vertx.createWebSocketClient();
     httpClient = vertx.createHttpClient();
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 2; i++) {
-      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
-      c.put("publishers", new JsonArray().add(KEY));
-      c.getJsonObject("push").getJsonObject("channelSender").put("authTimeoutSeconds", 2);
-      TestNode n = TestNode.start(c).await();
-      nodes.add(n);
+    for (TestNode n : nodes) {
       profiles.add(n.node.channelSender);
       ports.add(n.port());
     }
-  }
-
-  @AfterAll
-  void stop() {
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
   }
 
   // ---- helpers -------------------------------------------------------------------------------

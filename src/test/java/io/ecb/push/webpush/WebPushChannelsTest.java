@@ -1,6 +1,7 @@
 package io.ecb.push.webpush;
 
 import io.ecb.support.BridgeClient;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -39,42 +40,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the other node; Kinto-shaped errors.
  */
 @Timeout(60)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WebPushChannelsTest {
+class WebPushChannelsTest extends ClusterTestBase {
 
   private static final String KEY = "webpush-publisher-key";
-  private Vertx vertx;
-  private StubBackend backend;
-  private WebClient http;
   private HttpClient client;
-  private final List<TestNode> nodes = new ArrayList<>();
   private final List<WebPushChannelsProfile> profiles = new ArrayList<>();
   /** Port of each node's profile server. */
   private final List<Integer> ports = new ArrayList<>();
 
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("publishers", new JsonArray().add(KEY));
+    config.getJsonObject("channels").put("publisherUserIds", new JsonArray().add("boss"));
+  }
+
   @BeforeAll
   void start() {
-    vertx = Vertx.vertx();
-    http = WebClient.create(vertx);
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    String cluster = TestNode.newClusterName();
-    for (int i = 0; i < 2; i++) {
-      JsonObject c = TestNode.config(cluster, backend.url(), TestKeys.rsa());
-      c.put("publishers", new JsonArray().add(KEY));
-      c.getJsonObject("channels").put("publisherUserIds", new JsonArray().add("boss"));
-      TestNode n = TestNode.start(c).await();
-      nodes.add(n);
+    for (TestNode n : nodes) {
       profiles.add(n.node.webPush);
       ports.add(n.port());
     }
-  }
-
-  @AfterAll
-  void stop() {
-    for (TestNode n : nodes) n.close().otherwiseEmpty().await();
-    backend.close().await();
-    vertx.close().await();
   }
 
   // ---- helpers
