@@ -2,17 +2,17 @@
 # ECB benchmark runner: S1 (idle connections: heap and RSS per connection) and S2 (fan-out to one
 # stream: deliveries/s and latency under a fixed-rate open-model publisher) against ECB (the
 # packaged jar, started as a user would), Socket.IO 4.8 on Node.js and a raw Vert.x broadcast
-# server, with one load program (io.ecb.bench.LoadClient) for all three. Server and load are pinned
-# to different cores with taskset. See src/bench/README.md.
+# server, with one load program (io.ecb.bench.LoadClient) for all three; then, for ECB only, S3
+# (chat: threads of 4 members sending through ecb.sendMessage, webhook round trip to the stub
+# included, latency send -> delivery at the other members beside the stub's own latency) and S4
+# (S2 on a two-node cluster: publisher on node A, subscribers on node B, ratio to S2). Server and
+# load are pinned to different cores with taskset. See src/bench/README.md.
 #
-#   bash src/bench/run.sh [quick|full]      (quick: ~2-3 minutes, small numbers, smoke test only)
+#   bash src/bench/run.sh [quick|full]      (quick: ~4 minutes, small numbers, smoke test only)
 #
 # Environment: SERVER_CPU (default 0), LOAD_CPU (default 1), BENCH_SKIP_BUILD=1 to reuse the jar,
-# PROTOS (default "ecb sio raw"), SCENARIOS (default "s1 s2").
-#
-# TODO S3 (chat: 500 threads x 4 members, sendMessage once per second per member, webhook round
-#      trip; latency send->delivery at the other members beside StubBackend's /bench/stats): not built.
-# TODO S4 (cluster: S2 with the publisher on node A and the subscribers on node B): not built.
+# PROTOS (default "ecb sio raw"; S1 and S2 only), SCENARIOS (default "s1 s2 s3 s4"),
+# S4_CPU_A / S4_CPU_B (the two S4 nodes' cores, default SERVER_CPU for both).
 set -euo pipefail
 
 MODE=${1:-quick}
@@ -24,21 +24,30 @@ mkdir -p "$OUT"
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 PROTOS=${PROTOS:-"ecb sio raw"}
-SCENARIOS=${SCENARIOS:-"s1 s2"}
+SCENARIOS=${SCENARIOS:-"s1 s2 s3 s4"}
 ECB_PORT=${ECB_PORT:-18080}
+ECB_PORT2=${ECB_PORT2:-18081}   # S4's second node
 STUB_PORT=${STUB_PORT:-18091}
 RAW_PORT=${RAW_PORT:-18092}
 SIO_PORT=${SIO_PORT:-18093}
 HZ_PORT=${HZ_PORT:-15801}
+HZ_PORT2=${HZ_PORT2:-15811}     # S4's second node
+# S4: with two cores both nodes share the server core (the same CPU that S2's single node had).
+S4_CPU_A=${S4_CPU_A:-$SERVER_CPU}
+S4_CPU_B=${S4_CPU_B:-$SERVER_CPU}
 SECRET=bench-secret
 API_KEY=bench-publisher
 # Same JVM flags for ECB and the raw Vert.x server.
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xms256m -Xmx2g -XX:+UseG1GC"}
 LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
 
+# CHAT_*: S3's threads (4 members each, one sendMessage per member per second), measured seconds
+# and unreported warm-up seconds.
 case "$MODE" in
-  quick) SUBS=200;  RATES=50,200,500;                        STEP_SECONDS=3;  IDLE_SIZES="1000" ;;
-  full)  SUBS=1000; RATES=25,50,75,100,125,150,175,200,250,300; STEP_SECONDS=15; IDLE_SIZES="5000 19000" ;;
+  quick) SUBS=200;  RATES=50,200,500;                        STEP_SECONDS=3;  IDLE_SIZES="1000"
+         CHAT_THREADS=50;  CHAT_SECONDS=10; CHAT_WARMUP=3 ;;
+  full)  SUBS=1000; RATES=25,50,75,100,125,150,175,200,250,300; STEP_SECONDS=15; IDLE_SIZES="5000 19000"
+         CHAT_THREADS=500; CHAT_SECONDS=60; CHAT_WARMUP=10 ;;
   *) echo "usage: bash src/bench/run.sh [quick|full]" >&2; exit 2 ;;
 esac
 PER_LOAD_PROCESS=5000   # these machines cap open files at 20,000 per process
@@ -93,17 +102,28 @@ heap_kib() { # proto pid
   fi
 }
 
+# One ECB node from the packaged jar; sets ECB_PID. Extra VAR=value arguments go into its environment;
+# EXTRA_JAVA_OPTS (empty except in S4) goes after SERVER_JAVA_OPTS.
+ECB_PID=
+EXTRA_JAVA_OPTS=
+start_ecb() { # log http-port hazelcast-port cluster-name members cpu [VAR=value...]
+  local log=$1 port=$2 hz=$3 cluster=$4 members=$5 cpu=$6; shift 6
+  env ECB_DEMO_ENABLED=false ECB_CLUSTER_NAME="$cluster" ECB_CLUSTER_PORT=$hz \
+    ECB_CLUSTER_MEMBERS="$members" ECB_HTTP_HOST=127.0.0.1 ECB_HTTP_PORT=$port \
+    ECB_BACKEND_URL="http://127.0.0.1:$STUB_PORT" ECB_BACKEND_WEBHOOK_SECRET=$SECRET \
+    ECB_AUTH_PUBLIC_KEY="$(cat "$OUT/public.pem")" ECB_PUBLISHERS=$API_KEY "$@" \
+    taskset -c "$cpu" java $SERVER_JAVA_OPTS $EXTRA_JAVA_OPTS -jar target/ecb.jar >"$log" 2>&1 &
+  ECB_PID=$!
+  PIDS+=("$ECB_PID")
+  wait_url "http://127.0.0.1:$port/health" 120
+}
+
 SERVER_PID=
 start_server() { # proto
   case "$1" in
     ecb)
-      env ECB_DEMO_ENABLED=false ECB_CLUSTER_NAME="bench-$$-$RANDOM" ECB_CLUSTER_PORT=$HZ_PORT \
-        ECB_CLUSTER_MEMBERS="127.0.0.1:$HZ_PORT" ECB_HTTP_HOST=127.0.0.1 ECB_HTTP_PORT=$ECB_PORT \
-        ECB_BACKEND_URL="http://127.0.0.1:$STUB_PORT" ECB_BACKEND_WEBHOOK_SECRET=$SECRET \
-        ECB_AUTH_PUBLIC_KEY="$(cat "$OUT/public.pem")" ECB_PUBLISHERS=$API_KEY \
-        taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS -jar target/ecb.jar >"$OUT/ecb.log" 2>&1 &
-      SERVER_PID=$!; PORT=$ECB_PORT
-      wait_url "http://127.0.0.1:$ECB_PORT/health" 120 ;;
+      start_ecb "$OUT/ecb.log" $ECB_PORT $HZ_PORT "bench-$$-$RANDOM" "127.0.0.1:$HZ_PORT" "$SERVER_CPU"
+      SERVER_PID=$ECB_PID; PORT=$ECB_PORT ;;
     raw)
       taskset -c "$SERVER_CPU" java $SERVER_JAVA_OPTS -cp "$CP" io.ecb.bench.RawBroadcastServer --port=$RAW_PORT >"$OUT/raw.log" 2>&1 &
       SERVER_PID=$!; PORT=$RAW_PORT
@@ -166,18 +186,65 @@ s2() { # proto
   load --proto="$proto" --port="$PORT" --mode=fanout --subs=$SUBS --rates=$RATES --step-seconds=$STEP_SECONDS \
     --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 | tee "$OUT/s2-$proto.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
   stop_pid "$SERVER_PID"
-  # The best step within the limits: p99 <= 100 ms, nothing lost, no publish errors.
-  local best
-  best=$(awk '/^STEP/ {ok = 1; for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+  read -r RES[s2_dps_$proto] RES[s2_p50_$proto] RES[s2_p99_$proto] RES[s2_p999_$proto] <<<"$(best_step "$OUT/s2-$proto.log")"
+}
+
+# The best step of a fan-out log within the limits (p99 <= 100 ms, nothing lost, no publish errors):
+# "deliveries/s p50 p99 p99.9", or "0 - - -".
+best_step() { # log
+  awk '/^STEP/ {ok = 1; for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                if (v["p99_ms"] + 0 > 100 || v["lost"] + 0 > 0 || v["publish_errors"] + 0 > 0) ok = 0
                if (ok && v["delivered_per_s"] + 0 > bestd) { bestd = v["delivered_per_s"] + 0; line = v["delivered_per_s"] " " v["p50_ms"] " " v["p99_ms"] " " v["p999_ms"] } }
-             END { print (line == "" ? "0 - - -" : line) }' "$OUT/s2-$proto.log")
-  read -r RES[s2_dps_$proto] RES[s2_p50_$proto] RES[s2_p99_$proto] RES[s2_p999_$proto] <<<"$best"
+             END { print (line == "" ? "0 - - -" : line) }' "$1"
+}
+
+# S3 (ECB only): $CHAT_THREADS threads of 4 members, each member one sendMessage per second through
+# the bridge (ECB calls the stub's addThreadMessage, then fans out to ecb.thread.<id>); latency from
+# the intended send time to delivery at every other member, beside the stub's own handling time.
+s3() {
+  start_server ecb
+  load --proto=ecb --port="$PORT" --mode=chat --threads=$CHAT_THREADS --seconds=$CHAT_SECONDS \
+    --warmup-seconds=$CHAT_WARMUP --stub-port=$STUB_PORT --sources=4 --source-base=10 </dev/null 2>&1 \
+    | tee "$OUT/s3-ecb.log" | grep -E '^(CHAT|CONNECTED|WARN|sendMessage failed)' >&2 || true
+  stop_pid "$SERVER_PID"
+  local k
+  for k in delivered_per_s p50_ms p99_ms p999_ms max_ms lost send_errors sent expected delivered reply_p50_ms reply_p99_ms \
+           stub_add_count stub_add_p50_ms stub_add_p99_ms stub_add_p999_ms target_p99_ms target_met; do
+    RES[s3_$k]=$(awk -v k="$k" '/^CHAT / { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$OUT/s3-ecb.log")
+  done
+}
+
+# S4 (ECB only): S2's fan-out with the subscribers on node B and the publisher's POSTs to node A,
+# two processes of the packaged jar in one Hazelcast cluster.
+s4() {
+  local cluster="bench-$$-$RANDOM-s4" members="127.0.0.1:$HZ_PORT,127.0.0.1:$HZ_PORT2" a b f deadline
+  # The jar's logging settings, plus Hazelcast's membership lines ("Members {size:2, ...}") so the
+  # runner can see that the two nodes joined (only logged at start-up and on membership changes).
+  unzip -p target/ecb.jar logging.properties >"$OUT/s4-logging.properties"
+  echo "com.hazelcast.internal.cluster.level=INFO" >>"$OUT/s4-logging.properties"
+  EXTRA_JAVA_OPTS="-Djava.util.logging.config.file=$OUT/s4-logging.properties"
+  start_ecb "$OUT/ecb-s4-a.log" $ECB_PORT $HZ_PORT "$cluster" "$members" "$S4_CPU_A" ECB_CLUSTER_HOST=127.0.0.1; a=$ECB_PID
+  start_ecb "$OUT/ecb-s4-b.log" $ECB_PORT2 $HZ_PORT2 "$cluster" "$members" "$S4_CPU_B" ECB_CLUSTER_HOST=127.0.0.1; b=$ECB_PID
+  EXTRA_JAVA_OPTS=
+  # Both must see a two-member cluster (Hazelcast logs "Members {size:2, ...}") before measuring.
+  deadline=$((SECONDS + 60))
+  for f in "$OUT/ecb-s4-a.log" "$OUT/ecb-s4-b.log"; do
+    until grep -q 'Members {size:2' "$f"; do
+      [ $SECONDS -lt $deadline ] || { log "S4: $f shows no two-member cluster after 60 s"; break; }
+      sleep 0.5
+    done
+  done
+  sleep 2
+  load --proto=ecb --port=$ECB_PORT2 --publish-port=$ECB_PORT --mode=fanout --subs=$SUBS --rates=$RATES \
+    --step-seconds=$STEP_SECONDS --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 \
+    | tee "$OUT/s4-ecb.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
+  stop_pid "$b"; stop_pid "$a"
+  read -r RES[s4_dps] RES[s4_p50] RES[s4_p99] RES[s4_p999] <<<"$(best_step "$OUT/s4-ecb.log")"
 }
 
 # ---- run --------------------------------------------------------------------------------------------
-log "mode=$MODE protos=[$PROTOS] server cpu=$SERVER_CPU load cpu=$LOAD_CPU subs=$SUBS rates=$RATES idle=[$IDLE_SIZES]"
-rm -f "$OUT"/public.pem "$OUT"/private.pem "$OUT"/s1-*.log "$OUT"/s2-*.log
+log "mode=$MODE protos=[$PROTOS] scenarios=[$SCENARIOS] server cpu=$SERVER_CPU load cpu=$LOAD_CPU subs=$SUBS rates=$RATES idle=[$IDLE_SIZES] chat threads=$CHAT_THREADS"
+rm -f "$OUT"/public.pem "$OUT"/private.pem "$OUT"/s1-*.log "$OUT"/s2-*.log "$OUT"/s3-*.log "$OUT"/s4-*.log "$OUT"/ecb-s4-*.log
 taskset -c "$LOAD_CPU" java -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
 PIDS+=($!)
 wait_url "http://127.0.0.1:$STUB_PORT/bench/stats" 60
@@ -186,6 +253,8 @@ for proto in $PROTOS; do
   if [[ " $SCENARIOS " == *" s1 "* ]]; then for n in $IDLE_SIZES; do s1 "$proto" "$n"; done; fi
   if [[ " $SCENARIOS " == *" s2 "* ]]; then s2 "$proto"; fi
 done
+if [[ " $SCENARIOS " == *" s3 "* ]]; then s3; fi
+if [[ " $SCENARIOS " == *" s4 "* ]]; then s4; fi
 
 # ---- table ------------------------------------------------------------------------------------------
 name() { case $1 in ecb) echo "ECB";; sio) echo "Socket.IO 4.8";; raw) echo "raw Vert.x";; esac; }
@@ -193,7 +262,9 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) p
 {
   echo
   echo "ECB benchmark ($MODE) $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); server cpu $SERVER_CPU, load cpu $LOAD_CPU"
-  printf '%-44s' "metric"; for p in $PROTOS; do printf ' | %14s' "$(name $p)"; done; printf ' | %10s | %10s\n' "ECB/SIO" "ECB/raw"
+  if [[ " $SCENARIOS " == *" s1 "* || " $SCENARIOS " == *" s2 "* ]]; then
+    printf '%-44s' "metric"; for p in $PROTOS; do printf ' | %14s' "$(name $p)"; done; printf ' | %10s | %10s\n' "ECB/SIO" "ECB/raw"
+  fi
   row() { # label key-prefix key-suffix  (ratio: higher-is-better? "hi" or "lo")
     printf '%-44s' "$1"; for p in $PROTOS; do printf ' | %14s' "${RES[${2}_${p}${3}]:--}"; done
     if [ "$4" = hi ]; then printf ' | %10s | %10s\n' "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_sio${3}]:-}")" "$(ratio "${RES[${2}_ecb${3}]:-}" "${RES[${2}_raw${3}]:-}")"
@@ -216,6 +287,31 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) p
     echo "S2 steps (every step, coordinated-omission corrected; offered = rate x subscribers):"
     for p in $PROTOS; do grep -E '^STEP|^STOP' "$OUT/s2-$p.log" | sed 's/^/  /' || true; done
   fi
-  echo "S3 (chat with webhook round trip) and S4 (two-node cluster): not implemented yet (TODO in src/bench/run.sh)."
+  if [[ " $SCENARIOS " == *" s3 "* ]]; then
+    echo
+    echo "S3 chat (ECB only): $CHAT_THREADS threads x 4 members, one sendMessage/s per member, ${CHAT_SECONDS} s after ${CHAT_WARMUP} s warm-up;"
+    echo "latency = intended send -> delivery at each other member (webhook round trip included, coordinated-omission corrected)"
+    kv() { printf '  %-52s %s\n' "$1" "$2"; }
+    kv "ECB deliveries/s" "${RES[s3_delivered_per_s]:--}"
+    kv "ECB send->delivery p50 / p99 / p99.9 / max ms" "${RES[s3_p50_ms]:--} / ${RES[s3_p99_ms]:--} / ${RES[s3_p999_ms]:--} / ${RES[s3_max_ms]:--}"
+    kv "sent / deliveries expected / delivered / lost" "${RES[s3_sent]:--} / ${RES[s3_expected]:--} / ${RES[s3_delivered]:--} / ${RES[s3_lost]:--}"
+    kv "sendMessage errors" "${RES[s3_send_errors]:--}"
+    kv "sendMessage reply p50 / p99 ms" "${RES[s3_reply_p50_ms]:--} / ${RES[s3_reply_p99_ms]:--}"
+    kv "stub addThreadMessage count, p50 / p99 / p99.9 ms" "${RES[s3_stub_add_count]:--}, ${RES[s3_stub_add_p50_ms]:--} / ${RES[s3_stub_add_p99_ms]:--} / ${RES[s3_stub_add_p999_ms]:--}"
+    kv "target: ECB p99 <= stub p99 + 10 ms" "${RES[s3_p99_ms]:--} <= ${RES[s3_target_p99_ms]:--}: ${RES[s3_target_met]:--}"
+  fi
+  if [[ " $SCENARIOS " == *" s4 "* ]]; then
+    echo
+    echo "S4 cluster (ECB only): S2 with the publisher on node A (cpu $S4_CPU_A) and $SUBS subscribers on node B (cpu $S4_CPU_B)"
+    printf '%-44s | %14s | %14s | %10s\n' "metric" "S4 (2 nodes)" "S2 (1 node)" "S4/S2"
+    s4row() { printf '%-44s | %14s | %14s | %10s\n' "$1" "${RES[s4_$2]:--}" "${RES[s2_${2}_ecb]:--}" "$(ratio "${RES[s4_$2]:-}" "${RES[s2_${2}_ecb]:-}")"; }
+    s4row "S4 $SUBS subs: deliveries/s at p99<=100ms" dps
+    s4row "S4 p50 ms at that step" p50
+    s4row "S4 p99 ms at that step" p99
+    s4row "S4 p99.9 ms at that step" p999
+    [ -n "${RES[s2_dps_ecb]:-}" ] || echo "(no S2 ECB result in this run: add s2 to SCENARIOS and ecb to PROTOS for the S4/S2 ratio; target S4/S2 >= 0.8)"
+    echo "S4 steps:"
+    grep -E '^STEP|^STOP' "$OUT/s4-ecb.log" | sed 's/^/  /' || true
+  fi
   echo "Logs: $OUT"
 } | tee "$OUT/results-$MODE.txt"

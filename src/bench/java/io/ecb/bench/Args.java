@@ -19,6 +19,10 @@ final class Args {
     return a;
   }
 
+  void put(String key, String value) {
+    values.put(key, value);
+  }
+
   String get(String key, String def) {
     return values.getOrDefault(key, def);
   }

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -51,6 +52,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * is the coordinated-omission correction: a publisher or server that falls behind shows up as
  * latency rather than as fewer samples. Steps go up until p99 passes {@code --p99-limit-ms} or
  * deliveries go missing.
+ *
+ * <p>{@code --mode=chat} (S3, ECB only): {@code --threads} threads {@code t<k>} of 4 members
+ * {@code u<4k>..u<4k+3>} (the {@link StubBackend}'s model); every member registers
+ * {@code ecb.thread.t<k>} with its userToken and the thread's threadToken, then sends one message
+ * per {@code --interval-ms} (default 1 s) through {@code ecb.sendMessage} (request/reply over the
+ * bridge, so ECB's {@code addThreadMessage} webhook to the stub is in the path). The sends of all
+ * members are spread evenly over each interval on one fixed schedule; each message text carries
+ * {@code @@<intended send nanoTime>@@<sender index>#}, and every delivery at a member other than the
+ * sender records {@code nanoTime() - intended}. The stub's own {@code addThreadMessage} handling
+ * time over the same period ({@code /bench/stats}) is printed beside it. See {@link Chat}.
  */
 public final class LoadClient {
 
@@ -73,6 +84,9 @@ public final class LoadClient {
     final Promise<Void> ready = Promise.promise();
     WebSocket ws;
     String token;
+    /** chat mode: the address to register and the thread's token (null otherwise). */
+    String address;
+    String threadToken;
 
     Conn(int index) {
       this.index = index;
@@ -91,6 +105,8 @@ public final class LoadClient {
   final AtomicLong lastReceiveNanos = new AtomicLong();
   final AtomicLong closedCount = new AtomicLong();
   final List<Conn> conns = new ArrayList<>();
+  /** Set in chat mode (S3) before connecting. */
+  Chat chat;
 
   LoadClient(Vertx vertx, Args args) {
     this.vertx = vertx;
@@ -132,8 +148,11 @@ public final class LoadClient {
 
     public void onText(Conn c, String text) {
       if (text.startsWith("a[")) {
-        if (text.contains(MARK)) {
-          delivered(text);
+        if (chat != null && text.contains(Chat.REPLY_MATCH)) {
+          chat.replied(text);
+        } else if (text.contains(MARK)) {
+          if (chat != null) chat.delivered(c, text);
+          else delivered(text);
         } else if (text.contains("\\\"address\\\":\\\"" + confirmReply + "\\\"")) {
           // The bridge answers a later frame only once the register is in effect cluster-wide.
           c.ready.tryComplete();
@@ -142,7 +161,9 @@ public final class LoadClient {
         }
       } else if (text.equals("o")) {
         JsonObject headers = new JsonObject().put("userToken", c.token);
-        c.send(frame(new JsonObject().put("type", "register").put("address", address).put("headers", headers)));
+        if (c.threadToken != null) headers.put("threadToken", c.threadToken);
+        c.send(frame(new JsonObject().put("type", "register").put("address", c.address != null ? c.address : address)
+          .put("headers", headers)));
         // Any address outside the spec's table is refused with an err to the replyAddress.
         c.send(frame(new JsonObject().put("type", "send").put("address", "ecb.bench.confirm")
           .put("replyAddress", confirmReply).put("body", new JsonObject())));
@@ -226,23 +247,33 @@ public final class LoadClient {
     AtomicLong failed = new AtomicLong();
     AtomicLong firstError = new AtomicLong();
     long t0 = System.nanoTime();
+    java.util.Map<String, String> threadTokens = new java.util.HashMap<>();
     for (int i = 0; i < subs; i++) {
       Conn c = new Conn(first + i);
       if (signer != null) c.token = StubBackend.userToken(signer, c.userId, args.get("channel", "bench"));
+      if (chat != null) {
+        // Thread t<k> has members u<4k>..u<4k+3>: the stub's model, signed with the stub's key
+        // (the claims the stub returns from getThread / addThreadMessage).
+        String threadId = "t" + (c.index / 4);
+        JWTAuth s = signer;
+        c.threadToken = threadTokens.computeIfAbsent(threadId, id -> StubBackend.threadToken(s, id, StubBackend.members(id)));
+        c.address = "ecb.thread." + threadId;
+      }
       conns.add(c);
       inFlight.acquire();
       WebSocketClient client = clients.get(i % sources);
-      client.connect(new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.uri(c.index)))
-        .onSuccess(ws -> {
-          c.ws = ws;
-          ws.textMessageHandler(text -> protocol.onText(c, text));
-          ws.exceptionHandler(e -> c.ready.tryFail(e));
-          ws.closeHandler(v -> {
-            closedCount.incrementAndGet();
-            c.ready.tryFail("closed " + ws.closeStatusCode() + " " + ws.closeReason());
-          });
-          protocol.onConnected(c);
-        })
+      // Handlers go on before connecting: the server's first frame (SockJS "o", Engine.IO open)
+      // can arrive with the handshake, before a connect() callback would attach them.
+      ClientWebSocket ws = client.webSocket();
+      c.ws = ws;
+      ws.textMessageHandler(text -> protocol.onText(c, text));
+      ws.exceptionHandler(e -> c.ready.tryFail(e));
+      ws.closeHandler(v -> {
+        closedCount.incrementAndGet();
+        c.ready.tryFail("closed " + ws.closeStatusCode() + " " + ws.closeReason());
+      });
+      ws.connect(new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.uri(c.index)))
+        .onSuccess(connected -> protocol.onConnected(c))
         .onFailure(c.ready::tryFail);
       vertx.setTimer(30_000, t -> c.ready.tryFail("not ready after 30 s"));
       c.ready.future().onComplete(ar -> {
@@ -342,15 +373,175 @@ public final class LoadClient {
     return p99 <= args.getDouble("p99-limit-ms", 100) && lost <= 0 && errors == 0;
   }
 
+  // ---- chat (S3) -----------------------------------------------------------------------------
+
+  /**
+   * S3: every member sends through {@code ecb.sendMessage} on one fixed schedule; deliveries at the
+   * other members are timed from the message's intended send time (coordinated-omission corrected
+   * as in S2). The sender's own copy (it is a member too) and the sendMessage reply are not
+   * counted as deliveries; the reply's latency is kept apart.
+   */
+  final class Chat {
+    static final String REPLY = "bench.sent";
+    static final String REPLY_MATCH = "\\\"address\\\":\\\"" + REPLY + "\\\"";
+    final Recorder replyRecorder = new Recorder(120_000_000L, 3);
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong expected = new AtomicLong();
+    final AtomicLong replies = new AtomicLong();
+    final AtomicLong sendErrors = new AtomicLong();
+    final AtomicLong ownCopies = new AtomicLong();
+    final String pad = "x".repeat(Math.max(0, args.getInt("message-bytes", 100) - 30));
+    final HttpClient stub = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
+      .setDefaultPort(args.getInt("stub-port", 8091)));
+
+    /** A sendMessage reply (or its err). */
+    void replied(String text) {
+      if (text.contains("\\\"type\\\":\\\"err\\\"")) {
+        if (sendErrors.incrementAndGet() <= 3) System.err.println("sendMessage failed: " + text);
+      } else {
+        long stamp = stamp(text);
+        if (stamp > 0) replyRecorder.recordValue(Math.max(1, (System.nanoTime() - stamp) / 1000));
+      }
+      replies.incrementAndGet();
+    }
+
+    /** A message on ecb.thread.<id> at member {@code c}. */
+    void delivered(Conn c, String text) {
+      int i = text.indexOf(MARK);
+      long stamp = 0;
+      int p = i + 2;
+      for (; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
+      int sender = 0;
+      for (p += 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) sender = sender * 10 + (text.charAt(p) - '0');
+      long now = System.nanoTime();
+      if (sender == c.index) {
+        ownCopies.incrementAndGet();
+        return;
+      }
+      recorder.recordValue(Math.max(1, (now - stamp) / 1000));
+      received.incrementAndGet();
+      lastReceiveNanos.set(now);
+    }
+
+    long stamp(String text) {
+      int i = text.indexOf(MARK);
+      if (i < 0) return -1;
+      long stamp = 0;
+      for (int p = i + 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
+      return stamp;
+    }
+
+    void send(Conn c, long intended) {
+      JsonObject headers = new JsonObject().put("userToken", c.token).put("threadToken", c.threadToken);
+      JsonObject body = new JsonObject().put("message", new JsonObject().put("type", "text")
+        .put("data", new JsonObject().put("messageText", MARK + intended + MARK + c.index + "#" + pad)));
+      c.send(new JsonArray().add(new JsonObject().put("type", "send").put("address", "ecb.sendMessage")
+        .put("headers", headers).put("body", body).put("replyAddress", REPLY).encode()).encode());
+    }
+
+    /** The stub's /bench/stats (resets its recorders). */
+    JsonObject stubStats() {
+      try {
+        return stub.request(HttpMethod.GET, "/bench/stats").compose(req -> req.send()).compose(resp -> resp.body())
+          .map(Buffer::toJsonObject).await();
+      } catch (Exception e) {
+        System.err.println("stub stats failed: " + e);
+        return new JsonObject();
+      }
+    }
+
+    /** One phase of {@code seconds}; prints a CHAT (or CHAT-WARMUP) line. */
+    void phase(List<Conn> senders, int[] othersReady, double seconds, boolean warmup) throws Exception {
+      long intervalNs = args.getInt("interval-ms", 1000) * 1_000_000L;
+      int n = senders.size();
+      long total = Math.round(seconds * 1e9 / intervalNs) * n;
+      recorder.getIntervalHistogram();
+      replyRecorder.getIntervalHistogram();
+      received.set(0);
+      ownCopies.set(0);
+      sent.set(0);
+      expected.set(0);
+      replies.set(0);
+      long errorsBefore = sendErrors.get();
+      stubStats(); // reset the stub's recorders: what it prints next covers this phase only
+      long start = System.nanoTime() + 20_000_000L;
+      CountDownLatch allSent = new CountDownLatch(1);
+      // Message m is member (m mod n)'s, due at start + m * interval / n: each member sends once per
+      // interval, and the members' sends are spread evenly over it.
+      vertx.runOnContext(x -> vertx.setPeriodic(1, id -> {
+        long now = System.nanoTime();
+        while (sent.get() < total) {
+          long m = sent.get();
+          long intended = start + m * intervalNs / n;
+          if (intended > now) break;
+          int who = (int) (m % n);
+          send(senders.get(who), intended);
+          expected.addAndGet(othersReady[who]);
+          sent.incrementAndGet();
+        }
+        if (sent.get() >= total) {
+          vertx.cancelTimer(id);
+          allSent.countDown();
+        }
+      }));
+      allSent.await();
+      long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(args.getInt("drain-seconds", 10));
+      while ((received.get() < expected.get() || replies.get() < total) && System.nanoTime() < drainUntil) Thread.sleep(20);
+      Histogram h = recorder.getIntervalHistogram();
+      Histogram r = replyRecorder.getIntervalHistogram();
+      JsonObject stubAll = stubStats();
+      JsonObject add = stubAll.getJsonObject("ops", new JsonObject()).getJsonObject("addThreadMessage", new JsonObject());
+      double elapsed = Math.max(seconds, (lastReceiveNanos.get() - start) / 1e9);
+      double stubP99 = add.getLong("p99us", 0L) / 1000.0;
+      double p99 = h.getValueAtPercentile(99) / 1000.0;
+      long lost = Math.max(0, expected.get() - received.get());
+      long errors = sendErrors.get() - errorsBefore;
+      System.out.printf(Locale.ROOT,
+        "%s threads=%d members=%d interval_ms=%d seconds=%.0f sent=%d expected=%d delivered=%d delivered_per_s=%.0f"
+          + " p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f lost=%d send_errors=%d replies=%d own_copies=%d"
+          + " reply_p50_ms=%.2f reply_p99_ms=%.2f stub_add_count=%d stub_add_p50_ms=%.3f stub_add_p99_ms=%.3f"
+          + " stub_add_p999_ms=%.3f stub_bad_signatures=%d closed_by_server=%d target_p99_ms=%.2f target_met=%s%n",
+        warmup ? "CHAT-WARMUP" : "CHAT", (n + 3) / 4, n, intervalNs / 1_000_000, seconds, total, expected.get(), received.get(),
+        received.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, p99, h.getValueAtPercentile(99.9) / 1000.0,
+        h.getMaxValue() / 1000.0, lost, errors, replies.get(), ownCopies.get(),
+        r.getValueAtPercentile(50) / 1000.0, r.getValueAtPercentile(99) / 1000.0,
+        add.getLong("count", 0L), add.getLong("p50us", 0L) / 1000.0, stubP99, add.getLong("p999us", 0L) / 1000.0,
+        stubAll.getLong("badSignatures", 0L), closedCount.get(), stubP99 + 10,
+        (p99 <= stubP99 + 10 && lost == 0 && errors == 0) ? "yes" : "no");
+    }
+
+    void run() throws Exception {
+      List<Conn> senders = new ArrayList<>();
+      for (Conn c : conns) if (c.ready.future().succeeded()) senders.add(c);
+      int[] othersReady = new int[senders.size()];
+      for (int i = 0; i < senders.size(); i++) {
+        int thread = senders.get(i).index / 4;
+        for (Conn o : senders) if (o != senders.get(i) && o.index / 4 == thread) othersReady[i]++;
+      }
+      if (senders.isEmpty()) throw new IllegalStateException("no member is connected");
+      phase(senders, othersReady, args.getDouble("warmup-seconds", 5), true);
+      phase(senders, othersReady, args.getDouble("seconds", 30), false);
+    }
+  }
+
   public static void main(String[] argv) throws Exception {
     Args args = Args.parse(argv);
     int loops = args.getInt("loops", Runtime.getRuntime().availableProcessors());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setBlockedThreadCheckInterval(10_000));
     LoadClient load = new LoadClient(vertx, args);
-    Protocol protocol = load.protocol();
-    int ready = load.connectAll(protocol);
     String mode = args.get("mode", "fanout");
-    if (mode.equals("idle")) {
+    if (mode.equals("chat")) {
+      if (!args.get("proto", "ecb").equals("ecb")) throw new IllegalArgumentException("--mode=chat is ECB only");
+      load.chat = load.new Chat();
+    }
+    Protocol protocol = load.protocol();
+    if (load.chat != null) args.put("subs", String.valueOf(4 * args.getInt("threads", 500)));
+    int ready = load.connectAll(protocol);
+    if (load.chat != null) {
+      int members = args.getInt("subs", 0);
+      if (ready < members) System.out.println("WARN only " + ready + " of " + members + " members ready");
+      load.chat.run();
+    } else if (mode.equals("idle")) {
       System.out.println("READY " + ready);
       System.out.flush();
       // Hold the connections (pinging) until the runner kills this process or --hold seconds pass.
