@@ -60,6 +60,11 @@ final class BridgeSession implements Fanout.Subscriber {
     wire.deliver(delivery);
   }
 
+  @Override
+  public Context context() {
+    return context;
+  }
+
   /** Called on the connection's context for every bridge frame the client sends. */
   void onFrame(Buffer data) {
     if (closed) return;

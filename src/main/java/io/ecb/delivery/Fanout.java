@@ -1,6 +1,7 @@
 package io.ecb.delivery;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,6 +10,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,15 @@ public final class Fanout {
   /** A connection following streams. {@code deliver} is called from any thread and must not block. */
   public interface Subscriber {
     void deliver(Delivery delivery);
+
+    /**
+     * The event loop that owns this connection, or null. Deliveries to connections of one event
+     * loop are handed over in one task and written from that loop, instead of one cross-thread
+     * write per connection.
+     */
+    default Context context() {
+      return null;
+    }
   }
 
   private final Vertx vertx;
@@ -238,14 +249,30 @@ public final class Fanout {
     }
 
     private void dispatch(Delivery d, String onlyUser) {
+      Context here = Vertx.currentContext();
+      Map<Context, List<Subscriber>> elsewhere = null;
       for (Map.Entry<Subscriber, String> e : subscribers.entrySet()) {
         if (onlyUser != null && !onlyUser.equals(e.getValue())) continue;
-        try {
-          e.getKey().deliver(d);
-          delivered.increment();
-        } catch (RuntimeException ex) {
-          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+        Subscriber s = e.getKey();
+        Context owner = s.context();
+        if (owner == null || owner == here) {
+          deliverTo(s, d);
+        } else {
+          if (elsewhere == null) elsewhere = new HashMap<>(4);
+          elsewhere.computeIfAbsent(owner, c -> new ArrayList<>()).add(s);
         }
+      }
+      if (elsewhere != null) {
+        elsewhere.forEach((owner, group) -> owner.runOnContext(v -> group.forEach(s -> deliverTo(s, d))));
+      }
+    }
+
+    private void deliverTo(Subscriber s, Delivery d) {
+      try {
+        s.deliver(d);
+        delivered.increment();
+      } catch (RuntimeException ex) {
+        LOG.log(Level.WARNING, "delivery to a connection failed", ex);
       }
     }
   }

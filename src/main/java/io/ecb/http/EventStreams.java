@@ -219,14 +219,18 @@ public final class EventStreams {
     }
 
     @Override
+    public Context context() {
+      return context;
+    }
+
+    /** Called on this connection's context (see {@link #context()}). */
+    @Override
     public void deliver(Delivery d) {
-      context.runOnContext(v -> {
-        if (ended) return;
-        Position p = positions.get(d.stream);
-        if (p == null) return;
-        if (!p.live) p.held.add(d);
-        else send(d);
-      });
+      if (ended) return;
+      Position p = positions.get(d.stream);
+      if (p == null) return;
+      if (!p.live) p.held.add(d);
+      else send(d);
     }
 
     private void send(Delivery d) {
