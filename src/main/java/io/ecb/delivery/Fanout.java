@@ -42,9 +42,8 @@ public final class Fanout {
     void deliver(Delivery delivery);
 
     /**
-     * The event loop that owns this connection, or null. Deliveries to connections of one event
-     * loop are handed over in one task and written from that loop, instead of one cross-thread
-     * write per connection.
+     * The event loop that owns this connection, or null. A follower that names one is always
+     * called on it; deliveries to the followers of one event loop are handed over in one task.
      */
     default Context context() {
       return null;
@@ -113,22 +112,56 @@ public final class Fanout {
    */
   public int deliverLocal(Predicate<String> accept, String userId, Buffer payload) {
     Set<Subscriber> reached = Collections.newSetFromMap(new IdentityHashMap<>());
+    Handover handover = new Handover();
     int n = 0;
     for (StreamFanout f : streams.values()) {
       if (!accept.test(f.stream)) continue;
       Delivery d = new Delivery(f.stream, Streams.address(f.stream), payload, 0, null);
       for (Map.Entry<Subscriber, String> e : f.subscribers.entrySet()) {
         if (userId != null && !userId.equals(e.getValue()) || !reached.add(e.getKey())) continue;
-        try {
-          e.getKey().deliver(d);
-          delivered.increment();
-          n++;
-        } catch (RuntimeException ex) {
-          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
-        }
+        handover.deliver(e.getKey(), d);
+        n++;
       }
     }
+    handover.flush();
     return n;
+  }
+
+  /**
+   * Delivers to followers: now for those owned by the current event loop (or by none), and in one
+   * task per other event loop for the rest, so every write happens on the loop that owns its
+   * connection, in order, without one cross-thread task per connection.
+   */
+  private final class Handover {
+    private final Context here = Vertx.currentContext();
+    private Map<Context, List<Pending>> later;
+
+    void deliver(Subscriber s, Delivery d) {
+      Context owner = s.context();
+      if (owner == null || owner == here) {
+        deliverNow(s, d);
+        return;
+      }
+      if (later == null) later = new HashMap<>(4);
+      later.computeIfAbsent(owner, c -> new ArrayList<>()).add(new Pending(s, d));
+    }
+
+    void flush() {
+      if (later == null) return;
+      later.forEach((owner, pending) -> owner.runOnContext(v -> pending.forEach(p -> deliverNow(p.subscriber(), p.delivery()))));
+    }
+  }
+
+  private record Pending(Subscriber subscriber, Delivery delivery) {
+  }
+
+  private void deliverNow(Subscriber s, Delivery d) {
+    try {
+      s.deliver(d);
+      delivered.increment();
+    } catch (RuntimeException ex) {
+      LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+    }
   }
 
   private final class StreamFanout {
@@ -249,31 +282,11 @@ public final class Fanout {
     }
 
     private void dispatch(Delivery d, String onlyUser) {
-      Context here = Vertx.currentContext();
-      Map<Context, List<Subscriber>> elsewhere = null;
+      Handover handover = new Handover();
       for (Map.Entry<Subscriber, String> e : subscribers.entrySet()) {
-        if (onlyUser != null && !onlyUser.equals(e.getValue())) continue;
-        Subscriber s = e.getKey();
-        Context owner = s.context();
-        if (owner == null || owner == here) {
-          deliverTo(s, d);
-        } else {
-          if (elsewhere == null) elsewhere = new HashMap<>(4);
-          elsewhere.computeIfAbsent(owner, c -> new ArrayList<>()).add(s);
-        }
+        if (onlyUser == null || onlyUser.equals(e.getValue())) handover.deliver(e.getKey(), d);
       }
-      if (elsewhere != null) {
-        elsewhere.forEach((owner, group) -> owner.runOnContext(v -> group.forEach(s -> deliverTo(s, d))));
-      }
-    }
-
-    private void deliverTo(Subscriber s, Delivery d) {
-      try {
-        s.deliver(d);
-        delivered.increment();
-      } catch (RuntimeException ex) {
-        LOG.log(Level.WARNING, "delivery to a connection failed", ex);
-      }
+      handover.flush();
     }
   }
 }

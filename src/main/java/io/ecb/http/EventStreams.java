@@ -13,7 +13,6 @@ import io.ecb.delivery.Streams;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -130,7 +129,7 @@ public final class EventStreams {
     final HttpServerResponse response;
     final Context context;
     final Map<String, Position> positions = new LinkedHashMap<>();
-    long queued;
+    final SseWriter out;
     long pingTimer = -1;
     boolean ended;
 
@@ -139,6 +138,8 @@ public final class EventStreams {
       this.userId = userId;
       this.response = ctx.response();
       this.context = Vertx.currentContext();
+      // A client that cannot keep up is cut off; it resumes from its Last-Event-ID.
+      this.out = new SseWriter(response, config.limits.outboundQueueBytes, this::end);
       streams.forEach(s -> positions.put(s, new Position()));
     }
 
@@ -254,16 +255,7 @@ public final class EventStreams {
     }
 
     private void write(String text) {
-      if (ended) return;
-      Buffer b = Buffer.buffer(text);
-      int n = b.length();
-      if (queued + n > config.limits.outboundQueueBytes) {
-        // A client that cannot keep up: cut it off; it resumes from its Last-Event-ID.
-        end();
-        return;
-      }
-      queued += n;
-      response.write(b).onComplete(ar -> queued -= n);
+      if (!ended) out.write(text);
     }
 
     void end() {

@@ -4,6 +4,7 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
 import io.ecb.http.HttpBodies;
+import io.ecb.http.SseWriter;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
@@ -16,7 +17,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -36,7 +36,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -322,7 +321,7 @@ public final class NotificationsSseProfile {
     final Map<String, Sub> streams = new LinkedHashMap<>();
     boolean heartbeat;
     long expiryTimer = -1;
-    long queued;
+    final SseWriter out;
     boolean started;
     boolean ended;
 
@@ -330,6 +329,7 @@ public final class NotificationsSseProfile {
       this.ctx = ctx;
       this.response = ctx.response();
       this.context = context;
+      this.out = new SseWriter(response, node.config.limits.outboundQueueBytes, this::end);
       this.channelId = channelId;
       this.userId = userId;
       this.app = app;
@@ -368,24 +368,28 @@ public final class NotificationsSseProfile {
     }
 
     @Override
+    public Context context() {
+      return context;
+    }
+
+    /** Called on this channel's event loop (see {@link #context()}). */
+    @Override
     public void deliver(Delivery d) {
-      context.runOnContext(v -> {
-        if (ended || !started) return;
-        Sub s = streams.get(d.stream);
-        if (s == null) return;
-        long offset = d.offset;
-        try {
-          JsonObject payload = new JsonObject(d.payload.toString(StandardCharsets.UTF_8));
-          if (payload.getValue("data") instanceof JsonObject data && data.getValue("offset") instanceof Number n) {
-            offset = n.longValue();
-          } else if (payload.getValue("data") instanceof Number n) {
-            offset = n.longValue();
-          }
-        } catch (DecodeException | ClassCastException ignored) {
-          // not JSON: the stream offset stands in
+      if (ended || !started) return;
+      Sub s = streams.get(d.stream);
+      if (s == null) return;
+      long offset = d.offset;
+      try {
+        JsonObject payload = new JsonObject(d.payload.toString(StandardCharsets.UTF_8));
+        if (payload.getValue("data") instanceof JsonObject data && data.getValue("offset") instanceof Number n) {
+          offset = n.longValue();
+        } else if (payload.getValue("data") instanceof Number n) {
+          offset = n.longValue();
         }
-        update(s.entity(), s.wsid(), offset);
-      });
+      } catch (DecodeException | ClassCastException ignored) {
+        // not JSON: the stream offset stands in
+      }
+      update(s.entity(), s.wsid(), offset);
     }
 
     void update(String item, long wsid, long offset) {
@@ -428,15 +432,7 @@ public final class NotificationsSseProfile {
     }
 
     private void write(String text) {
-      if (ended) return;
-      Buffer b = Buffer.buffer(text);
-      int n = b.length();
-      if (queued + n > node.config.limits.outboundQueueBytes) {
-        end();
-        return;
-      }
-      queued += n;
-      response.write(b).onComplete(ar -> queued -= n);
+      if (!ended) out.write(text);
     }
 
     void end() {
