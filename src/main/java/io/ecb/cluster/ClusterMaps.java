@@ -25,6 +25,15 @@ public final class ClusterMaps {
     return Future.fromCompletionStage(map.submitToKey(key, new PutIfAbsent(value, ttlSeconds)), vertx.getOrCreateContext());
   }
 
+  /** Inside an entry processor: sets the entry's value with its own time to live. */
+  public static <V> void setWithTtl(Map.Entry<String, V> entry, V value, long ttlSeconds) {
+    if (entry instanceof ExtendedMapEntry<String, V> e) {
+      e.setValue(value, ttlSeconds, TimeUnit.SECONDS);
+    } else {
+      entry.setValue(value);
+    }
+  }
+
   static final class PutIfAbsent implements EntryProcessor<String, String, String> {
     @Serial
     private static final long serialVersionUID = 1;
@@ -39,7 +48,7 @@ public final class ClusterMaps {
     @Override
     public String process(Map.Entry<String, String> entry) {
       String previous = entry.getValue();
-      if (previous == null) ((ExtendedMapEntry<String, String>) entry).setValue(value, ttlSeconds, TimeUnit.SECONDS);
+      if (previous == null) setWithTtl(entry, value, ttlSeconds);
       return previous;
     }
   }

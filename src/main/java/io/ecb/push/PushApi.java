@@ -34,13 +34,17 @@ public final class PushApi {
     router.get("/api/v1/channels/:name").handler(this::channel);
   }
 
-  /** True when the request carries one of the configured publisher API keys (compared in constant time). */
+  /** True when the request carries one of the configured publisher API keys as its bearer token. */
   public static boolean isPublisher(RoutingContext ctx, EcbConfig config) {
-    String key = ChatApi.bearer(ctx);
-    if (key == null) return false;
+    return isPublisherKey(ChatApi.bearer(ctx), config);
+  }
+
+  /** True when {@code key} is one of the configured publisher API keys (compared in constant time). */
+  public static boolean isPublisherKey(Object key, EcbConfig config) {
+    if (!(key instanceof String k)) return false;
     boolean ok = false;
-    for (String k : config.publishers) {
-      ok |= MessageDigest.isEqual(k.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8));
+    for (String p : config.publishers) {
+      ok |= MessageDigest.isEqual(p.getBytes(StandardCharsets.UTF_8), k.getBytes(StandardCharsets.UTF_8));
     }
     return ok;
   }

@@ -7,6 +7,7 @@ import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
+import io.ecb.push.PushApi;
 import io.ecb.http.HttpErrors;
 import io.ecb.http.Origins;
 import io.vertx.core.Future;
@@ -232,7 +233,7 @@ public final class ChannelNotifyProfile {
       HttpErrors.send(ctx, e);
       return;
     }
-    if (!isPublisher(body.getValue("API_KEY"))) {
+    if (!PushApi.isPublisherKey(body.getValue("API_KEY"), node.config)) {
       HttpErrors.send(ctx, EcbException.unauthorized("API_KEY is missing or unknown"));
       return;
     }
@@ -255,15 +256,6 @@ public final class ChannelNotifyProfile {
     JsonObject target = new JsonObject().put("channel", channel).put("keycloak", keycloak).put("msg", body.getValue("msg"));
     deliver(target).onSuccess(n -> ctx.json(new JsonObject().put("delivered", n)))
       .onFailure(e -> HttpErrors.send(ctx, e));
-  }
-
-  private boolean isPublisher(Object key) {
-    if (!(key instanceof String k)) return false;
-    boolean ok = false;
-    for (String p : node.config.publishers) {
-      ok |= MessageDigest.isEqual(p.getBytes(StandardCharsets.UTF_8), k.getBytes(StandardCharsets.UTF_8));
-    }
-    return ok;
   }
 
   /**

@@ -7,6 +7,7 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
+import io.ecb.cluster.ClusterMaps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -139,14 +140,6 @@ final class ChannelStore {
 
   // ---- entry processors (run on the partition owner and, identically, on its backup) ---------
 
-  private static <V> void setWithTtl(Map.Entry<String, V> entry, V value, long ttlSeconds) {
-    if (entry instanceof ExtendedMapEntry<String, V> e) {
-      e.setValue(value, ttlSeconds, TimeUnit.SECONDS);
-    } else {
-      entry.setValue(value);
-    }
-  }
-
   /** Resets the channel's expiry; creates it from {@code createWith} when missing (if given). Returns the JSON or null. */
   static final class Touch implements EntryProcessor<String, HazelcastJsonValue, String> {
     private final long ttl;
@@ -162,7 +155,7 @@ final class ChannelStore {
       HazelcastJsonValue v = entry.getValue();
       if (v == null && createWith == null) return null;
       if (v == null) v = new HazelcastJsonValue(createWith);
-      setWithTtl(entry, v, ttl);
+      ClusterMaps.setWithTtl(entry, v, ttl);
       return v.toString();
     }
   }
@@ -196,7 +189,7 @@ final class ChannelStore {
         queue.remove(0);
         evicted++;
       }
-      setWithTtl(entry, queue.encode(), ttl);
+      ClusterMaps.setWithTtl(entry, queue.encode(), ttl);
       return evicted;
     }
   }

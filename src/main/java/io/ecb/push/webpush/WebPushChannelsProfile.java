@@ -9,11 +9,11 @@ import io.ecb.chat.ErrorCode;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Streams;
 import io.ecb.http.ChatApi;
+import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
 import io.ecb.push.PushService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -162,14 +162,9 @@ public final class WebPushChannelsProfile {
   }
 
   private static Object data(RoutingContext ctx) {
+    // The body is optional here; when present it may hold only data.
     if (ctx.body() == null || ctx.body().length() <= 0 || ctx.body().asString().isBlank()) return null;
-    Object body;
-    try {
-      body = ctx.body().buffer().toJsonValue();
-    } catch (DecodeException e) {
-      throw EcbException.badRequest("body is not valid JSON");
-    }
-    if (!(body instanceof JsonObject o)) throw EcbException.badRequest("body must be a JSON object");
+    JsonObject o = HttpBodies.jsonObject(ctx);
     for (String k : o.fieldNames()) {
       if (!k.equals("data")) throw EcbException.badRequest(k + " is not allowed; only data");
     }
