@@ -3,15 +3,11 @@ package io.ecb.cluster;
 import com.hazelcast.core.HazelcastInstance;
 import io.ecb.support.BridgeClient;
 import io.ecb.support.ClusterTestBase;
-import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;

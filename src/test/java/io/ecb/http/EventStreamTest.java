@@ -2,6 +2,7 @@ package io.ecb.http;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeTestBase;
+import io.ecb.support.SseParser;
 import io.ecb.support.StubBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -52,7 +53,6 @@ class EventStreamTest extends NodeTestBase {
   static final class Sse {
     final HttpClientAgent client;
     HttpClientResponse response;
-    private final StringBuilder pending = new StringBuilder();
     private final Queue<Event> events = new ArrayDeque<>();
     private final Queue<Promise<Event>> waiting = new ArrayDeque<>();
     final Promise<Void> firstBytes = Promise.promise();
@@ -62,30 +62,19 @@ class EventStreamTest extends NodeTestBase {
       this.client = client;
     }
 
-    synchronized void onData(Buffer b) {
+    private final SseParser parser = new SseParser(this::onEvent);
+
+    void onData(Buffer b) {
       firstBytes.tryComplete();
-      pending.append(b.toString(StandardCharsets.UTF_8));
-      int end;
-      while ((end = pending.indexOf("\n\n")) >= 0) {
-        String block = pending.substring(0, end);
-        pending.delete(0, end + 2);
-        String id = null;
-        StringBuilder data = null;
-        for (String line : block.split("\n")) {
-          if (line.startsWith(":")) continue;
-          if (line.startsWith("id:")) id = line.substring(3).trim();
-          else if (line.startsWith("data:")) {
-            if (data == null) data = new StringBuilder();
-            else data.append('\n');
-            data.append(line.substring(5).stripLeading());
-          }
-        }
-        if (data == null) continue;
-        Event e = new Event(id, new JsonObject(data.toString()));
-        Promise<Event> w = waiting.poll();
-        if (w != null) w.complete(e);
-        else events.add(e);
-      }
+      parser.feed(b);
+    }
+
+    private synchronized void onEvent(SseParser.Event parsed) {
+      if (parsed.data() == null) return;
+      Event e = new Event(parsed.id(), new JsonObject(parsed.data()));
+      Promise<Event> w = waiting.poll();
+      if (w != null) w.complete(e);
+      else events.add(e);
     }
 
     synchronized Future<Event> next() {

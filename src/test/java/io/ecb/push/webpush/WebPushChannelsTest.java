@@ -2,29 +2,23 @@ package io.ecb.push.webpush;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.ClusterTestBase;
-import io.ecb.support.StubBackend;
+import io.ecb.support.SseParser;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
@@ -261,7 +255,6 @@ class WebPushChannelsTest extends ClusterTestBase {
     }
 
     final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    final StringBuilder pending = new StringBuilder();
     int status;
     HttpClientResponse response;
 
@@ -281,26 +274,10 @@ class WebPushChannelsTest extends ClusterTestBase {
       return p.future();
     }
 
-    synchronized void feed(Buffer b) {
-      pending.append(b.toString());
-      int end;
-      while ((end = pending.indexOf("\n\n")) >= 0) {
-        String block = pending.substring(0, end);
-        pending.delete(0, end + 2);
-        String event = null, id = null, comment = null;
-        StringBuilder data = null;
-        for (String line : block.split("\n")) {
-          if (line.startsWith(":")) comment = line.substring(1).trim();
-          else if (line.startsWith("event:")) event = line.substring(6).trim();
-          else if (line.startsWith("id:")) id = line.substring(3).trim();
-          else if (line.startsWith("data:")) {
-            if (data == null) data = new StringBuilder();
-            else data.append('\n');
-            data.append(line.substring(5).trim());
-          }
-        }
-        events.add(new Event(event, data == null ? null : data.toString(), id, comment));
-      }
+    final SseParser parser = new SseParser(e -> events.add(new Event(e.event(), e.data(), e.id(), e.comment())));
+
+    void feed(Buffer b) {
+      parser.feed(b);
     }
 
     Event next() {
