@@ -8,7 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
 
-import java.util.function.Consumer;
 
 /**
  * One ECB node (a cluster of one, on Hazelcast like production) and one stub customer backend per
@@ -48,10 +47,6 @@ public abstract class NodeTestBase {
     if (node != null) node.close().await();
     if (backend != null) backend.close().await();
     if (vertx != null) vertx.close().await();
-  }
-
-  protected Consumer<JsonObject> none() {
-    return c -> { };
   }
 
   protected BridgeClient bridge() {
