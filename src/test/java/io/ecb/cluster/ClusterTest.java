@@ -165,14 +165,13 @@ class ClusterTest extends ClusterTestBase {
     StringBuilder seen = new StringBuilder();
     var response = client.request(io.vertx.core.http.HttpMethod.GET, nodes.get(1).port(), "127.0.0.1",
         "/api/v1/events?access_token=" + backend.userToken("u2") + "&thread=" + token)
-      .compose(req -> req.send())
-      .map(resp -> resp.handler(b -> {
-        // Set before any chunk arrives: a handler set later would miss the first ones.
+      .compose(req -> req.send().map(resp -> resp.handler(b -> {
+        // Attached on the event loop as the request is sent, before any chunk can be read.
         seen.append(b.toString());
         if (seen.indexOf(": ok") >= 0) subscribed.tryComplete();
         int at = seen.indexOf("data: {\"kind\":\"message\"");
         if (at >= 0 && seen.indexOf("\n\n", at) > 0) event.tryComplete(seen.substring(at, seen.indexOf("\n\n", at)));
-      }))
+      })))
       .await();
     assertThat(response.statusCode()).isEqualTo(200);
     // The stream's first comment is written once it is subscribed cluster-wide.

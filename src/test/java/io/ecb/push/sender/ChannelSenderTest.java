@@ -435,7 +435,9 @@ class ChannelSenderTest extends ClusterTestBase {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setPort(ports.get(node)).setHost("127.0.0.1")
       .setURI("/ext/sse" + query);
     if (secret != null) o.putHeader("Authorization", "Bearer " + secret);
-    return httpClient.request(o).compose(req -> req.send()).map(res -> res.handler(handler)).await();
+    // The handler is attached on the event loop as the request is sent, before its response can
+    // be read: attached later from this thread, the first chunk could already be gone.
+    return httpClient.request(o).compose(req -> req.send().map(res -> res.handler(handler))).await();
   }
 
   /** "status x-error-code body" of a refused SSE request. */
