@@ -10,6 +10,7 @@ import io.ecb.http.Origins;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -124,15 +125,16 @@ public final class BridgeServer {
       ctx.response().setStatusCode(503).end("server shutting down");
       return;
     }
+    HttpConnection connection = ctx.request().connection();
     ctx.request().toWebSocket()
-      .onSuccess(ws -> accept(ws, sockJs))
+      .onSuccess(ws -> accept(ws, connection, sockJs))
       .onFailure(e -> {
         if (!ctx.response().ended() && !ctx.response().headWritten()) ctx.response().setStatusCode(400).end("WebSocket upgrade failed");
       });
   }
 
-  private void accept(ServerWebSocket ws, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, s -> new WebSocketWire(ws, sockJs,
+  private void accept(ServerWebSocket ws, HttpConnection connection, boolean sockJs) {
+    BridgeSession session = new BridgeSession(this, s -> new WebSocketWire(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);

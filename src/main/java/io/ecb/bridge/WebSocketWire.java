@@ -2,34 +2,55 @@ package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.SockJsFraming;
-import io.vertx.core.Future;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.core.net.impl.VertxConnection;
+import io.vertx.core.net.impl.VertxHandler;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A bridge session over a WebSocket: SockJS-framed (what sockjs-client and the standard bridge
  * client use) or raw ({@code /eventbus/websocket}, bridge frames as binary messages like the stock
  * bridge). The outbound queue is bounded in bytes: a client that lets more than the limit pile up
  * unsent is disconnected as a slow consumer rather than allowed to grow the heap.
+ *
+ * <p>Stream payloads are the hot path: one message goes to every subscribed socket. Each is written
+ * as the complete WebSocket frame its {@link Delivery} built once, straight into the connection's
+ * outbound queue (the same queue {@link ServerWebSocket} writes into, so order is kept), which
+ * spares every socket the text encoding, the frame encoder and a completion future. That queue is
+ * Vert.x's connection class, not public API; if the connection is anything else, frames go
+ * through {@link ServerWebSocket}'s own methods.
  */
 final class WebSocketWire implements Wire {
 
   private final ServerWebSocket ws;
+  private final VertxConnection connection;
   private final boolean sockJs;
-  private final long maxQueuedBytes;
   private final Runnable onSlow;
-  private final AtomicLong queued = new AtomicLong();
   private volatile boolean closed;
 
-  WebSocketWire(ServerWebSocket ws, boolean sockJs, long maxQueuedBytes, Runnable onSlow) {
+  WebSocketWire(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
+    this.connection = webSocketConnection(connection);
     this.sockJs = sockJs;
-    this.maxQueuedBytes = maxQueuedBytes;
     this.onSlow = onSlow;
+    // The bound: past this many bytes written and not yet taken by the kernel, writeQueueFull().
+    ws.setWriteQueueMaxSize(maxQueuedBytes);
     if (sockJs) ws.writeTextMessage(SockJsFraming.OPEN);
+  }
+
+  /**
+   * The connection the WebSocket writes through: after the upgrade, the HTTP connection's channel
+   * carries a new Vert.x handler whose connection is the WebSocket's.
+   */
+  private static VertxConnection webSocketConnection(HttpConnection http) {
+    if (!(http instanceof ConnectionBase base)) return null;
+    VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
+    return handler == null ? null : handler.getConnection();
   }
 
   /**
@@ -39,45 +60,31 @@ final class WebSocketWire implements Wire {
    */
   @Override
   public void write(Buffer frame) {
-    if (sockJs) {
-      text(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)), true);
-    } else {
-      binary(frame, true);
-    }
+    if (closed) return;
+    if (sockJs) ws.writeTextMessage(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+    else ws.writeBinaryMessage(frame);
   }
 
   @Override
   public void deliver(Delivery delivery) {
-    if (sockJs) text(delivery.sockJsFrame(), false);
-    else binary(delivery.bridgeFrame(), false);
+    if (closed) return;
+    if (ws.writeQueueFull()) {
+      onSlow.run();
+      return;
+    }
+    if (connection != null) {
+      // A fresh wrapper per socket (its own indexes and reference count) over the shared bytes.
+      connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame()));
+    } else if (sockJs) {
+      ws.writeTextMessage(delivery.sockJsFrame());
+    } else {
+      ws.writeBinaryMessage(delivery.bridgeFrame());
+    }
   }
 
   @Override
   public void heartbeat() {
     if (sockJs && !closed) ws.writeTextMessage(SockJsFraming.HEARTBEAT);
-  }
-
-  private void text(String frame, boolean always) {
-    // Frames are ASCII (SockJS escapes the rest), so length is the byte count.
-    if (admit(frame.length(), always)) track(ws.writeTextMessage(frame), frame.length());
-  }
-
-  private void binary(Buffer frame, boolean always) {
-    if (admit(frame.length(), always)) track(ws.writeBinaryMessage(frame), frame.length());
-  }
-
-  private boolean admit(int bytes, boolean always) {
-    if (closed) return false;
-    if (queued.addAndGet(bytes) > maxQueuedBytes && !always) {
-      queued.addAndGet(-bytes);
-      onSlow.run();
-      return false;
-    }
-    return true;
-  }
-
-  private void track(Future<Void> written, int bytes) {
-    written.onComplete(ar -> queued.addAndGet(-bytes));
   }
 
   @Override

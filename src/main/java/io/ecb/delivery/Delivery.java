@@ -24,6 +24,10 @@ public final class Delivery {
 
   private Buffer bridgeFrame;
   private String sockJsFrame;
+  // Read once per socket: volatile rather than locked. Two threads may both build one on first
+  // use; they build the same bytes.
+  private volatile byte[] sockJsWebSocketFrame;
+  private volatile byte[] bridgeWebSocketFrame;
 
   public Delivery(String stream, String address, Buffer payload, long offset, String epoch) {
     this.stream = stream;
@@ -49,5 +53,26 @@ public final class Delivery {
       sockJsFrame = SockJsFraming.messageFrame(bridgeFrame().toString(StandardCharsets.UTF_8));
     }
     return sockJsFrame;
+  }
+
+  /** {@link #sockJsFrame()} as a complete WebSocket text frame, header included. */
+  public byte[] sockJsWebSocketFrame() {
+    byte[] f = sockJsWebSocketFrame;
+    if (f == null) {
+      // SockJS frames are ASCII (messageFrame escapes everything else).
+      byte[] text = sockJsFrame().getBytes(StandardCharsets.US_ASCII);
+      sockJsWebSocketFrame = f = WebSocketFrames.frame(WebSocketFrames.TEXT, text, text.length);
+    }
+    return f;
+  }
+
+  /** {@link #bridgeFrame()} as a complete WebSocket binary frame (the raw bridge's format). */
+  public byte[] bridgeWebSocketFrame() {
+    byte[] f = bridgeWebSocketFrame;
+    if (f == null) {
+      byte[] bytes = bridgeFrame().getBytes();
+      bridgeWebSocketFrame = f = WebSocketFrames.frame(WebSocketFrames.BINARY, bytes, bytes.length);
+    }
+    return f;
   }
 }
