@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -73,6 +75,7 @@ public final class Fanout {
     synchronized (streams) {
       StreamFanout f = streams.computeIfAbsent(stream, StreamFanout::new);
       f.subscribers.put(subscriber, userId == null ? "" : userId);
+      f.version.incrementAndGet();
       return f.ready;
     }
   }
@@ -82,6 +85,7 @@ public final class Fanout {
       StreamFanout f = streams.get(stream);
       if (f == null) return;
       f.subscribers.remove(subscriber);
+      f.version.incrementAndGet();
       if (f.subscribers.isEmpty()) {
         streams.remove(stream);
         f.consumer.unregister();
@@ -133,11 +137,11 @@ public final class Fanout {
    * connection, in order, without one cross-thread task per connection.
    */
   private final class Handover {
-    private final Context here = Vertx.currentContext();
+    private final Context here = loopOf(Vertx.currentContext());
     private Map<Context, List<Pending>> later;
 
     void deliver(Subscriber s, Delivery d) {
-      Context owner = s.context();
+      Context owner = loopOf(s.context());
       if (owner == null || owner == here) {
         deliverNow(s, d);
         return;
@@ -155,6 +159,37 @@ public final class Fanout {
   private record Pending(Subscriber subscriber, Delivery delivery) {
   }
 
+  /**
+   * The event loop's own context for {@code context}: a connection's handlers run on a duplicate of
+   * it (one per request), and grouping by the duplicate would make one task per connection.
+   */
+  static Context loopOf(Context context) {
+    return context instanceof ContextInternal c ? c.unwrap() : context;
+  }
+
+  /** The followers of one stream owned by one event loop (or by none), as arrays for the hot loop. */
+  private final class LoopGroup {
+    final Context loop;
+    final Subscriber[] subscribers;
+    final String[] users;
+
+    LoopGroup(Context loop, List<Map.Entry<Subscriber, String>> members) {
+      this.loop = loop;
+      this.subscribers = new Subscriber[members.size()];
+      this.users = new String[members.size()];
+      for (int i = 0; i < subscribers.length; i++) {
+        subscribers[i] = members.get(i).getKey();
+        users[i] = members.get(i).getValue();
+      }
+    }
+
+    void deliver(Delivery d, String onlyUser) {
+      for (int i = 0; i < subscribers.length; i++) {
+        if (onlyUser == null || onlyUser.equals(users[i])) deliverNow(subscribers[i], d);
+      }
+    }
+  }
+
   private void deliverNow(Subscriber s, Delivery d) {
     try {
       s.deliver(d);
@@ -168,6 +203,10 @@ public final class Fanout {
     final String stream;
     /** Follower → the userId it follows as. */
     final Map<Subscriber, String> subscribers = new ConcurrentHashMap<>();
+    /** Bumped after every change to {@link #subscribers}; {@link #groups} is rebuilt when it moves. */
+    final AtomicInteger version = new AtomicInteger();
+    private LoopGroup[] groups = new LoopGroup[0];
+    private int groupsVersion;
     final MessageConsumer<Buffer> consumer;
     final Future<Void> ready;
 
@@ -281,12 +320,32 @@ public final class Fanout {
       dispatch(d, null);
     }
 
+    /**
+     * Hands the payload to every follower (or only to {@code onlyUser}'s): directly for those of
+     * the current event loop, in one task per other event loop. Runs under this object's lock.
+     */
     private void dispatch(Delivery d, String onlyUser) {
-      Handover handover = new Handover();
-      for (Map.Entry<Subscriber, String> e : subscribers.entrySet()) {
-        if (onlyUser == null || onlyUser.equals(e.getValue())) handover.deliver(e.getKey(), d);
+      int v = version.get();
+      if (v != groupsVersion) {
+        // Read after the version: every change counted in v is in the map.
+        groups = group(subscribers);
+        groupsVersion = v;
       }
-      handover.flush();
+      Context here = loopOf(Vertx.currentContext());
+      for (LoopGroup g : groups) {
+        if (g.loop == null || g.loop == here) g.deliver(d, onlyUser);
+        else g.loop.runOnContext(x -> g.deliver(d, onlyUser));
+      }
     }
+  }
+
+  private LoopGroup[] group(Map<Subscriber, String> subscribers) {
+    Map<Context, List<Map.Entry<Subscriber, String>>> byLoop = new HashMap<>();
+    for (Map.Entry<Subscriber, String> e : subscribers.entrySet()) {
+      byLoop.computeIfAbsent(loopOf(e.getKey().context()), c -> new ArrayList<>()).add(Map.entry(e.getKey(), e.getValue()));
+    }
+    List<LoopGroup> groups = new ArrayList<>();
+    byLoop.forEach((loop, members) -> groups.add(new LoopGroup(loop, members)));
+    return groups.toArray(new LoopGroup[0]);
   }
 }
