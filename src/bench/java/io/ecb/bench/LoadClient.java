@@ -87,6 +87,8 @@ public final class LoadClient {
     /** chat mode: the address to register and the thread's token (null otherwise). */
     String address;
     String threadToken;
+    /** Deliveries in the current S2 step (written on the client's one event loop). */
+    volatile long stepDeliveries;
 
     Conn(int index) {
       this.index = index;
@@ -114,7 +116,7 @@ public final class LoadClient {
   }
 
   /** Called on an event loop for every delivered message. */
-  void delivered(String text) {
+  void delivered(Conn c, String text) {
     int i = text.indexOf(MARK);
     if (i < 0) return;
     long stamp = 0;
@@ -123,9 +125,32 @@ public final class LoadClient {
       if (ch < '0' || ch > '9') break;
       stamp = stamp * 10 + (ch - '0');
     }
+    delivered(c, stamp);
+  }
+
+  /** The {@code @@<digits>} stamp in a frame's bytes, or -1 when the frame carries none. */
+  static long stampOf(Buffer data) {
+    int n = data.length();
+    for (int i = 0; i + 2 < n; i++) {
+      if (data.getByte(i) == '@' && data.getByte(i + 1) == '@') {
+        long stamp = 0;
+        int p = i + 2;
+        for (; p < n; p++) {
+          byte b = data.getByte(p);
+          if (b < '0' || b > '9') break;
+          stamp = stamp * 10 + (b - '0');
+        }
+        return p > i + 2 ? stamp : -1;
+      }
+    }
+    return -1;
+  }
+
+  void delivered(Conn c, long stamp) {
     long now = System.nanoTime();
     recorder.recordValue(Math.max(1, (now - stamp) / 1000));
     received.incrementAndGet();
+    c.stepDeliveries++;
     lastReceiveNanos.set(now);
   }
 
@@ -152,7 +177,7 @@ public final class LoadClient {
           chat.replied(text);
         } else if (text.contains(MARK)) {
           if (chat != null) chat.delivered(c, text);
-          else delivered(text);
+          else delivered(c, text);
         } else if (text.contains("\\\"address\\\":\\\"" + confirmReply + "\\\"")) {
           // The bridge answers a later frame only once the register is in effect cluster-wide.
           c.ready.tryComplete();
@@ -167,13 +192,19 @@ public final class LoadClient {
         // Any address outside the spec's table is refused with an err to the replyAddress.
         c.send(frame(new JsonObject().put("type", "send").put("address", "ecb.bench.confirm")
           .put("replyAddress", confirmReply).put("body", new JsonObject())));
-        long delay = 5000;
-        vertx.setTimer(ThreadLocalRandom.current().nextLong(delay), t ->
-          vertx.setPeriodic(delay, p -> {
+        // Every 5 s like vertx-eventbus.js, each connection at its own phase (spread over the
+        // first 5 s) so that no gap between pings comes near the server's 10 s timeout.
+        long period = 5000;
+        String ping = "[\"{\\\"type\\\":\\\"ping\\\"}\"]";
+        vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(period), t -> {
+          c.send(ping);
+          vertx.setPeriodic(period, p -> {
             if (c.ws.isClosed()) vertx.cancelTimer(p);
-            else c.send("[\"{\\\"type\\\":\\\"ping\\\"}\"]");
-          }));
+            else c.send(ping);
+          });
+        });
       } else if (text.startsWith("c[")) {
+        if (c.ready.future().succeeded()) System.err.println("client " + c.index + " SockJS close: " + text);
         c.ready.tryFail("closed by server: " + text);
       }
     }
@@ -187,7 +218,7 @@ public final class LoadClient {
 
     public void onText(Conn c, String text) {
       if (text.startsWith("42")) {
-        if (text.contains(MARK)) delivered(text);
+        if (text.contains(MARK)) delivered(c, text);
         else if (text.startsWith("42[\"joined\"")) c.ready.tryComplete();
       } else if (text.equals("2")) {
         c.send("3");
@@ -206,7 +237,7 @@ public final class LoadClient {
     }
 
     public void onText(Conn c, String text) {
-      if (text.startsWith(MARK)) delivered(text);
+      if (text.startsWith(MARK)) delivered(c, text);
       else if (text.equals("ok")) c.ready.tryComplete();
     }
   }
@@ -266,10 +297,22 @@ public final class LoadClient {
       // can arrive with the handshake, before a connect() callback would attach them.
       ClientWebSocket ws = client.webSocket();
       c.ws = ws;
-      ws.textMessageHandler(text -> protocol.onText(c, text));
+      if (chat == null) {
+        // Deliveries are recognised and timed on the frame's bytes, without decoding them into a
+        // String: the same small cost for every protocol, so the client stays ahead of the servers.
+        ws.handler(data -> {
+          long stamp = stampOf(data);
+          if (stamp >= 0) delivered(c, stamp);
+          else protocol.onText(c, data.toString(java.nio.charset.StandardCharsets.UTF_8));
+        });
+      } else {
+        ws.textMessageHandler(text -> protocol.onText(c, text));
+      }
       ws.exceptionHandler(e -> c.ready.tryFail(e));
       ws.closeHandler(v -> {
-        closedCount.incrementAndGet();
+        if (closedCount.incrementAndGet() <= 3 && c.ready.future().succeeded()) {
+          System.err.println("client " + c.index + " closed by server: " + ws.closeStatusCode() + " " + ws.closeReason());
+        }
         c.ready.tryFail("closed " + ws.closeStatusCode() + " " + ws.closeReason());
       });
       ws.connect(new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.uri(c.index)))
@@ -337,6 +380,8 @@ public final class LoadClient {
     long interval = 1_000_000_000L / rate;
     recorder.getIntervalHistogram(); // reset
     received.set(0);
+    for (Conn c : conns) c.stepDeliveries = 0;
+    long closedBefore = closedCount.get();
     long errorsBefore = pub.errors.get();
     long start = System.nanoTime() + 20_000_000L;
     AtomicLong sent = new AtomicLong();
@@ -365,6 +410,17 @@ public final class LoadClient {
     long lost = expected - got;
     double p99 = h.getValueAtPercentile(99) / 1000.0;
     long errors = pub.errors.get() - errorsBefore;
+    if (lost > 0) {
+      // Where the missing deliveries are: a few whole connections (closed, cut off) or spread thin.
+      long short_ = 0, worst = 0;
+      for (Conn c : conns) {
+        if (!c.ready.future().succeeded()) continue;
+        long miss = total - c.stepDeliveries;
+        if (miss > 0) { short_++; worst = Math.max(worst, miss); }
+      }
+      System.out.printf(Locale.ROOT, "LOSS connections_short=%d worst_connection_missing=%d closed_during_step=%d%n",
+        short_, worst, closedCount.get() - closedBefore);
+    }
     System.out.printf(Locale.ROOT,
       "%s proto=%s subs=%d rate=%d offered=%d delivered_per_s=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f lost=%d publish_errors=%d%n",
       warmup ? "WARMUP" : "STEP", args.get("proto", "ecb"), subscribers, rate, (long) rate * subscribers, got / elapsed,
