@@ -1,5 +1,8 @@
 package io.ecb.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import io.ecb.chat.EcbException;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
@@ -15,6 +18,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.http.HttpResponseExpectation;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +31,11 @@ import java.util.logging.Logger;
  * signature check runs, so neither {@code none} nor an HS256 token signed with the RSA public key
  * as its secret can get through. {@code exp} is required (JWTAuth alone accepts tokens without it);
  * {@code nbf}, {@code iss} and {@code aud} are checked with the configured clock skew.
+ *
+ * <p>Clients send the same tokens with every request and an RS256 check is the largest CPU cost of
+ * a chat send, so verified tokens are remembered, by their exact text, until their {@code exp}
+ * (plus the skew): a token that verified once verifies the same way until then. Refusals are not
+ * remembered; new JWKS keys clear what was.
  */
 public final class TokenVerifier {
 
@@ -38,10 +47,18 @@ public final class TokenVerifier {
   private final EcbConfig.Auth config;
   private final JWTOptions jwtOptions;
   private volatile JWTAuth jwt;
+  /** Token text → its verified claims; null when {@code auth.verifiedTokenCacheSize} is 0. */
+  private final Cache<String, JsonObject> verified;
 
   private TokenVerifier(Vertx vertx, EcbConfig.Auth config) {
     this.vertx = vertx;
     this.config = config;
+    this.verified = config.verifiedTokenCacheSize <= 0 ? null : Caffeine.newBuilder()
+      .maximumSize(config.verifiedTokenCacheSize)
+      .expireAfter(Expiry.creating((String token, JsonObject claims) -> untilExpiry(claims)))
+      // Housekeeping on the calling thread: no pool threads competing with the event loops.
+      .executor(Runnable::run)
+      .build();
     this.jwtOptions = new JWTOptions().setLeeway(config.leewaySeconds);
     if (config.issuer != null) jwtOptions.setIssuer(config.issuer);
     if (config.audience != null) jwtOptions.setAudience(List.of(config.audience));
@@ -94,6 +111,7 @@ public final class TokenVerifier {
           if (alg.equals(config.algorithm)) o.addJwk(key.copy().put("alg", alg));
         }
         jwt = JWTAuth.create(vertx, o);
+        if (verified != null) verified.invalidateAll();
         return (Void) null;
       })
       .eventually(() -> {
@@ -130,6 +148,8 @@ public final class TokenVerifier {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(EcbException.unauthorized(what + " is missing"));
     }
+    JsonObject known = verified == null ? null : verified.getIfPresent(token);
+    if (known != null) return Future.succeededFuture(known);
     String alg = headerAlgorithm(token);
     if (!config.algorithm.equals(alg)) {
       return Future.failedFuture(EcbException.unauthorized(what + " is not signed with " + config.algorithm));
@@ -156,8 +176,15 @@ public final class TokenVerifier {
         if (!(claims.getValue("exp") instanceof Number)) {
           return Future.failedFuture(EcbException.unauthorized(what + " has no exp"));
         }
+        if (verified != null) verified.put(token, claims);
         return Future.succeededFuture(claims);
       });
+  }
+
+  /** How long a verified token stays valid: to its exp plus the clock skew. */
+  private Duration untilExpiry(JsonObject claims) {
+    long expiresAtMs = (((Number) claims.getValue("exp")).longValue() + config.leewaySeconds) * 1000L;
+    return Duration.ofMillis(Math.max(0, expiresAtMs - System.currentTimeMillis()));
   }
 
   private static String headerAlgorithm(String token) {

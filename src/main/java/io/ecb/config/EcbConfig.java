@@ -85,6 +85,8 @@ public final class EcbConfig {
     public final String issuer;
     public final String audience;
     public final int leewaySeconds;
+    /** Verified tokens remembered (until their exp) so a client's next request skips the signature check; 0 = none. */
+    public final int verifiedTokenCacheSize;
 
     Auth(JsonObject o) {
       algorithm = o.getString("algorithm", "RS256");
@@ -94,6 +96,7 @@ public final class EcbConfig {
       issuer = text(o, "issuer");
       audience = text(o, "audience");
       leewaySeconds = o.getInteger("leewaySeconds", 30);
+      verifiedTokenCacheSize = o.getInteger("verifiedTokenCacheSize", 10_000);
     }
   }
 

@@ -7,6 +7,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.support.TestKeys;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -270,6 +271,29 @@ class TokenVerifierTest {
   void expiredTenSecondsAgoIsAcceptedThanksToTheSkew() {
     ChatUser user = rs256().verifyUser(rs256(userClaims("u1").put("iat", now() - 600).put("exp", now() - 10))).await();
     assertThat(user.userId()).isEqualTo("u1");
+  }
+
+  @Test
+  void aRememberedTokenIsStillRefusedOnceItExpires() {
+    TokenVerifier v = verifier(a -> a.put("algorithm", "RS256").put("publicKey", rsa.publicPem).put("leewaySeconds", 0));
+    long exp = now() + 2;
+    String token = rs256(userClaims("u1").put("exp", exp));
+    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
+    assertThat(v.verifyUser(token).await().userId()).as("the second check is answered from memory").isEqualTo("u1");
+    // exp is in whole seconds and valid through its own second: wait until the one after it.
+    Promise<Void> expired = Promise.promise();
+    vertx.setTimer(Math.max(1, (exp + 1) * 1000 + 100 - System.currentTimeMillis()), id -> expired.complete());
+    expired.future().await();
+    assertRefused(v.verifyUser(token));
+  }
+
+  @Test
+  void tokensAreCheckedEveryTimeWhenNothingIsRemembered() {
+    TokenVerifier v = verifier(a -> a.put("algorithm", "RS256").put("publicKey", rsa.publicPem).put("verifiedTokenCacheSize", 0));
+    String token = rs256(userClaims("u1"));
+    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
+    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
+    assertRefused(v.verifyUser(rs256(otherRsa, userClaims("u1"))));
   }
 
   @Test
