@@ -33,7 +33,7 @@ final class BridgeSession implements Fanout.Subscriber {
   private final BridgeServer server;
   private final Wire wire;
   /** address → stream, for this connection's registrations. */
-  private final Map<String, String> registrations = new HashMap<>();
+  private final Map<String, String> registrations = new HashMap<>(2); // most connections follow one or two streams
   private Future<Void> barrier = Future.succeededFuture();
   volatile long lastPing = System.currentTimeMillis();
   private final Context context;
@@ -98,7 +98,15 @@ final class BridgeSession implements Fanout.Subscriber {
     }
     switch (type) {
       case "send" -> barrier.onComplete(x -> send(address, replyAddress, headers, msg.getValue("body")));
-      case "register" -> barrier = barrier.transform(x -> register(address, headers));
+      case "register" -> {
+        Future<Void> next = barrier.transform(x -> register(address, headers));
+        barrier = next;
+        // Once settled, a plain future takes its place: the settled one would keep this frame
+        // (its token included) alive for as long as the connection lasts.
+        next.onComplete(x -> {
+          if (barrier == next) barrier = Future.succeededFuture();
+        });
+      }
       case "unregister" -> barrier.onComplete(x -> unregister(address));
       case "publish" -> refuse(address, replyAddress, new EcbException(ErrorCode.FORBIDDEN, "clients may not publish"));
       default -> replyError("invalid_type");
