@@ -44,10 +44,10 @@ LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
 # CHAT_*: S3's threads (4 members each, one sendMessage per member per second), measured seconds
 # and unreported warm-up seconds.
 case "$MODE" in
-  quick) SUBS=200;  RATES=50,200,500;                        STEP_SECONDS=3;  IDLE_SIZES="1000"
+  quick) SUBS=200;  RATES=50,200,500;                        STEP_SECONDS=3;  IDLE_SIZES="1000"; FANOUT_WARMUP=3
          CHAT_THREADS=50;  CHAT_SECONDS=10; CHAT_WARMUP=3 ;;
-  full)  SUBS=1000; RATES=25,50,75,100,125,150,175,200,250,300; STEP_SECONDS=15; IDLE_SIZES="5000 19000"
-         CHAT_THREADS=500; CHAT_SECONDS=60; CHAT_WARMUP=10 ;;
+  full)  SUBS=1000; RATES=25,50,75,100,125,150,175,200,250,300; STEP_SECONDS=15; IDLE_SIZES="5000 19000"; FANOUT_WARMUP=30
+         CHAT_THREADS=500; CHAT_SECONDS=60; CHAT_WARMUP=30 ;;
   *) echo "usage: bash src/bench/run.sh [quick|full]" >&2; exit 2 ;;
 esac
 PER_LOAD_PROCESS=5000   # these machines cap open files at 20,000 per process
@@ -184,7 +184,7 @@ s2() { # proto
   local proto=$1
   start_server "$proto"
   load --proto="$proto" --port="$PORT" --mode=fanout --subs=$SUBS --rates=$RATES --step-seconds=$STEP_SECONDS \
-    --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 | tee "$OUT/s2-$proto.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
+    --warmup-seconds=$FANOUT_WARMUP --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 | tee "$OUT/s2-$proto.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
   stop_pid "$SERVER_PID"
   read -r RES[s2_dps_$proto] RES[s2_p50_$proto] RES[s2_p99_$proto] RES[s2_p999_$proto] <<<"$(best_step "$OUT/s2-$proto.log")"
 }
@@ -236,7 +236,7 @@ s4() {
   done
   sleep 2
   load --proto=ecb --port=$ECB_PORT2 --publish-port=$ECB_PORT --mode=fanout --subs=$SUBS --rates=$RATES \
-    --step-seconds=$STEP_SECONDS --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 \
+    --step-seconds=$STEP_SECONDS --warmup-seconds=$FANOUT_WARMUP --sources=4 --source-base=10 --p99-limit-ms=100 </dev/null 2>&1 \
     | tee "$OUT/s4-ecb.log" | grep -E '^(STEP|STOP|CONNECTED|WARN)' >&2 || true
   stop_pid "$b"; stop_pid "$a"
   read -r RES[s4_dps] RES[s4_p50] RES[s4_p99] RES[s4_p999] <<<"$(best_step "$OUT/s4-ecb.log")"

@@ -497,12 +497,17 @@ public final class LoadClient {
 
     /** The stub's /bench/stats (resets its recorders). */
     JsonObject stubStats() {
-      try {
-        return stub.request(HttpMethod.GET, "/bench/stats").compose(req -> req.send()).compose(resp -> resp.body())
-          .map(Buffer::toJsonObject).await();
-      } catch (Exception e) {
-        System.err.println("stub stats failed: " + e);
-        return new JsonObject();
+      // A pooled connection the stub has meanwhile closed can swallow the request: time out and
+      // try again on a fresh one rather than wait forever.
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return stub.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/bench/stats").setIdleTimeout(10_000))
+            .compose(req -> req.send()).compose(resp -> resp.body())
+            .map(Buffer::toJsonObject).await();
+        } catch (Exception e) {
+          System.err.println("stub stats failed (attempt " + attempt + "): " + e);
+          if (attempt == 3) return new JsonObject();
+        }
       }
     }
 
@@ -522,8 +527,11 @@ public final class LoadClient {
       stubStats(); // reset the stub's recorders: what it prints next covers this phase only
       long start = System.nanoTime() + 20_000_000L;
       CountDownLatch allSent = new CountDownLatch(1);
+      AtomicLong issued = new AtomicLong();
       // Message m is member (m mod n)'s, due at start + m * interval / n: each member sends once per
-      // interval, and the members' sends are spread evenly over it.
+      // interval, and the members' sends are spread evenly over it. The warm-up ramps up to that
+      // rate (one slot in ten used in its first tenth, two in ten in the next, ...), so that a cold
+      // server is not met with the full rate at once; the measured phase runs at the full rate.
       vertx.runOnContext(x -> vertx.setPeriodic(1, id -> {
         long now = System.nanoTime();
         while (sent.get() < total) {
@@ -531,8 +539,11 @@ public final class LoadClient {
           long intended = start + m * intervalNs / n;
           if (intended > now) break;
           int who = (int) (m % n);
-          send(senders.get(who), intended);
-          expected.addAndGet(othersReady[who]);
+          if (!warmup || m % 10 < 1 + (long) (10.0 * (intended - start) / (seconds * 1e9))) {
+            send(senders.get(who), intended);
+            expected.addAndGet(othersReady[who]);
+            issued.incrementAndGet();
+          }
           sent.incrementAndGet();
         }
         if (sent.get() >= total) {
@@ -542,7 +553,7 @@ public final class LoadClient {
       }));
       allSent.await();
       long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(args.getInt("drain-seconds", 10));
-      while ((received.get() < expected.get() || replies.get() < total) && System.nanoTime() < drainUntil) Thread.sleep(20);
+      while ((received.get() < expected.get() || replies.get() < issued.get()) && System.nanoTime() < drainUntil) Thread.sleep(20);
       Histogram h = recorder.getIntervalHistogram();
       Histogram r = replyRecorder.getIntervalHistogram();
       JsonObject stubAll = stubStats();
@@ -557,7 +568,7 @@ public final class LoadClient {
           + " p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f lost=%d send_errors=%d replies=%d own_copies=%d"
           + " reply_p50_ms=%.2f reply_p99_ms=%.2f stub_add_count=%d stub_add_p50_ms=%.3f stub_add_p99_ms=%.3f"
           + " stub_add_p999_ms=%.3f stub_bad_signatures=%d closed_by_server=%d target_p99_ms=%.2f target_met=%s%n",
-        warmup ? "CHAT-WARMUP" : "CHAT", (n + 3) / 4, n, intervalNs / 1_000_000, seconds, total, expected.get(), received.get(),
+        warmup ? "CHAT-WARMUP" : "CHAT", (n + 3) / 4, n, intervalNs / 1_000_000, seconds, issued.get(), expected.get(), received.get(),
         received.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, p99, h.getValueAtPercentile(99.9) / 1000.0,
         h.getMaxValue() / 1000.0, lost, errors, replies.get(), ownCopies.get(),
         r.getValueAtPercentile(50) / 1000.0, r.getValueAtPercentile(99) / 1000.0,
@@ -608,9 +619,10 @@ public final class LoadClient {
       if (ready < subs) System.out.println("WARN only " + ready + " of " + subs + " subscribers ready");
       Publisher pub = load.new Publisher();
       double seconds = args.getDouble("step-seconds", 10);
-      // Warm-up at the first rate, not reported.
+      // Warm-up at the first rate, not reported: long enough (--warmup-seconds) for the JIT to
+      // finish compiling the hot paths, which on one core competes with the server itself.
       String[] rates = args.get("rates", "10,50,100,200,400").split(",");
-      load.step(pub, ready, Integer.parseInt(rates[0]), Math.min(seconds, args.getDouble("warmup-seconds", 3)), true);
+      load.step(pub, ready, Integer.parseInt(rates[0]), args.getDouble("warmup-seconds", 3), true);
       for (String r : rates) {
         if (!load.step(pub, ready, Integer.parseInt(r.trim()), seconds, false)) {
           System.out.println("STOP limit passed at rate=" + r.trim());
