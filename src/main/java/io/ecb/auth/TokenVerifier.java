@@ -120,9 +120,18 @@ public final class TokenVerifier {
       });
   }
 
-  /** Verifies a userToken; fails with UNAUTHORIZED. */
+  /** Verifies a userToken and remembers it; fails with UNAUTHORIZED. */
   public Future<ChatUser> verifyUser(String token) {
-    return verify(token, "userToken").compose(claims -> {
+    return verifyUser(token, true);
+  }
+
+  /**
+   * Verifies a userToken; fails with UNAUTHORIZED. With {@code remember} false a token that is not
+   * remembered yet is not added: a connection's subscription is checked once, and remembering the
+   * token of every idle connection would cost more memory than the checks it saves.
+   */
+  public Future<ChatUser> verifyUser(String token, boolean remember) {
+    return verify(token, "userToken", remember).compose(claims -> {
       String userId = claims.getString("userId", claims.getString("sub"));
       if (userId == null || userId.isBlank()) {
         return Future.failedFuture(EcbException.unauthorized("userToken has no userId"));
@@ -132,9 +141,14 @@ public final class TokenVerifier {
     });
   }
 
-  /** Verifies a threadToken; fails with UNAUTHORIZED. */
+  /** Verifies a threadToken and remembers it; fails with UNAUTHORIZED. */
   public Future<ThreadGrant> verifyThread(String token) {
-    return verify(token, "threadToken").compose(claims -> {
+    return verifyThread(token, true);
+  }
+
+  /** Verifies a threadToken; with {@code remember} false it is not added to the remembered ones. */
+  public Future<ThreadGrant> verifyThread(String token, boolean remember) {
+    return verify(token, "threadToken", remember).compose(claims -> {
       String threadId = claims.getString("threadId");
       Object members = claims.getValue("memberIds");
       if (threadId == null || threadId.isBlank() || !(members instanceof JsonArray)) {
@@ -144,7 +158,7 @@ public final class TokenVerifier {
     });
   }
 
-  private Future<JsonObject> verify(String token, String what) {
+  private Future<JsonObject> verify(String token, String what, boolean remember) {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(EcbException.unauthorized(what + " is missing"));
     }
@@ -176,7 +190,7 @@ public final class TokenVerifier {
         if (!(claims.getValue("exp") instanceof Number)) {
           return Future.failedFuture(EcbException.unauthorized(what + " has no exp"));
         }
-        if (verified != null) verified.put(token, claims);
+        if (verified != null && remember) verified.put(token, claims);
         return Future.succeededFuture(claims);
       });
   }

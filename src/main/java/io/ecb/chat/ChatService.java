@@ -219,12 +219,13 @@ public final class ChatService {
     String stream = address == null ? null : Streams.fromAddress(address);
     if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
     String name = stream.substring(stream.indexOf(':') + 1);
+    // Checked once per connection: its tokens are not added to the remembered ones.
     return switch (stream.substring(0, stream.indexOf(':'))) {
-      case Streams.THREAD -> callerInThread(userToken, threadToken, name).map(a -> new StreamGrant(stream, a.user.userId()));
-      case Streams.USER -> caller(userToken).compose(user -> user.userId().equals(name)
+      case Streams.THREAD -> callerInThread(userToken, threadToken, name, false).map(a -> new StreamGrant(stream, a.user.userId()));
+      case Streams.USER -> caller(userToken, false).compose(user -> user.userId().equals(name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
-      default -> caller(userToken).compose(user -> mayFollowChannel(user, name)
+      default -> caller(userToken, false).compose(user -> mayFollowChannel(user, name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
     };
@@ -241,13 +242,22 @@ public final class ChatService {
 
   /** Verifies the userToken and charges the user's request budget. */
   public Future<ChatUser> caller(String userToken) {
-    return tokens.verifyUser(userToken).compose(user -> requests.tryAcquire(user.userId())
+    return caller(userToken, true);
+  }
+
+  /** As {@link #caller(String)}; with {@code rememberToken} false (a subscription) the token is not remembered. */
+  public Future<ChatUser> caller(String userToken, boolean rememberToken) {
+    return tokens.verifyUser(userToken, rememberToken).compose(user -> requests.tryAcquire(user.userId())
       ? Future.succeededFuture(user)
       : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
   }
 
   private Future<Access> callerInThread(String userToken, String threadToken, String expectedThreadId) {
-    return caller(userToken).compose(user -> tokens.verifyThread(threadToken).compose(grant -> {
+    return callerInThread(userToken, threadToken, expectedThreadId, true);
+  }
+
+  private Future<Access> callerInThread(String userToken, String threadToken, String expectedThreadId, boolean rememberTokens) {
+    return caller(userToken, rememberTokens).compose(user -> tokens.verifyThread(threadToken, rememberTokens).compose(grant -> {
       if (expectedThreadId != null && !expectedThreadId.equals(grant.threadId())) {
         return Future.failedFuture(EcbException.forbidden("threadToken is for another thread"));
       }

@@ -73,7 +73,7 @@ public final class EventStreams {
     Map<String, String[]> resumeFrom = parsePositions(lastEventId);
     String token = userToken;
 
-    chat.caller(token).compose(user -> streams(user, token, threadTokens, channels, userStream)
+    chat.caller(token, false).compose(user -> streams(user, token, threadTokens, channels, userStream)
         .map(streams -> new Connection(ctx, user.userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
@@ -92,7 +92,7 @@ public final class EventStreams {
         : Future.failedFuture(EcbException.forbidden("channel " + c + " is not in the userToken's channels")));
     }
     for (String t : threadTokens) {
-      all.add(chat.tokens().verifyThread(t).compose(grant ->
+      all.add(chat.tokens().verifyThread(t, false).compose(grant ->
         chat.authorizeSubscription(Streams.address(Streams.thread(grant.threadId())), userToken, t)).map(StreamGrant::stream));
     }
     return Future.all(all).map(cf -> {
