@@ -447,8 +447,8 @@ public final class LoadClient {
     final AtomicLong sendErrors = new AtomicLong();
     final AtomicLong ownCopies = new AtomicLong();
     final String pad = "x".repeat(Math.max(0, args.getInt("message-bytes", 100) - 30));
-    final HttpClient stub = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
-      .setDefaultPort(args.getInt("stub-port", 8091)));
+    final HttpClientOptions stubOptions = new HttpClientOptions().setDefaultHost("127.0.0.1")
+      .setDefaultPort(args.getInt("stub-port", 8091));
 
     /** A sendMessage reply (or its err). */
     void replied(String text) {
@@ -497,16 +497,21 @@ public final class LoadClient {
 
     /** The stub's /bench/stats (resets its recorders). */
     JsonObject stubStats() {
-      // A pooled connection the stub has meanwhile closed can swallow the request: time out and
-      // try again on a fresh one rather than wait forever.
+      // A request on a pooled connection once never completed and hung a run: each call gets its
+      // own client and an overall time limit, and is tried again on failure.
       for (int attempt = 1; ; attempt++) {
+        HttpClient stub = vertx.createHttpClient(stubOptions);
         try {
-          return stub.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/bench/stats").setIdleTimeout(10_000))
+          return stub.request(HttpMethod.GET, "/bench/stats")
             .compose(req -> req.send()).compose(resp -> resp.body())
-            .map(Buffer::toJsonObject).await();
+            .map(Buffer::toJsonObject)
+            .timeout(10, TimeUnit.SECONDS)
+            .await();
         } catch (Exception e) {
           System.err.println("stub stats failed (attempt " + attempt + "): " + e);
           if (attempt == 3) return new JsonObject();
+        } finally {
+          stub.close();
         }
       }
     }
