@@ -137,8 +137,10 @@ start_server() { # proto
   sleep 2   # let the server settle (JIT, Hazelcast join) before measuring
 }
 
+# Always run in a subshell (in the background or in a pipeline): exec makes that subshell the JVM,
+# so the PID the runner kills is the load process itself, not a shell that would leave it behind.
 load() { # args...
-  taskset -c "$LOAD_CPU" java $LOAD_JAVA_OPTS -cp "$CP" io.ecb.bench.LoadClient --loops=1 \
+  exec taskset -c "$LOAD_CPU" java $LOAD_JAVA_OPTS -cp "$CP" io.ecb.bench.LoadClient --loops=1 \
     --key="$OUT/private.pem" --api-key=$API_KEY "$@"
 }
 
