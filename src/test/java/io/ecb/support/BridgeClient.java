@@ -66,8 +66,11 @@ public final class BridgeClient {
   }
 
   private Future<BridgeClient> open(int port, String origin) {
-    // Large enough for a recovery reply with hundreds of missed messages.
-    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20));
+    // Large enough for a recovery reply with hundreds of missed messages. A fixed receive buffer:
+    // left to autotune, loopback grows it to tcp_rmem's maximum (32 MiB here), so a paused client
+    // would absorb more than a thread's whole history before the server saw it fall behind.
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20)
+      .setReceiveBufferSize(256 * 1024));
     String uri = raw ? "/eventbus/websocket" : "/eventbus/123/" + UUID.randomUUID().toString().substring(0, 8) + "/websocket";
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) options.addHeader("Origin", origin);
