@@ -70,7 +70,7 @@ public final class LoadClient {
   interface Protocol {
     String uri(int index);
 
-    /** Handles one text frame; returns a stamp (ns) when the frame is a delivery, else -1. */
+    /** Handles a text frame that carries no delivery stamp (in chat mode, every text frame). */
     void onText(Conn c, String text);
 
     default void onConnected(Conn c) {
@@ -115,19 +115,6 @@ public final class LoadClient {
     this.args = args;
   }
 
-  /** Called on an event loop for every delivered message. */
-  void delivered(Conn c, String text) {
-    int i = text.indexOf(MARK);
-    if (i < 0) return;
-    long stamp = 0;
-    for (int p = i + 2; p < text.length(); p++) {
-      char ch = text.charAt(p);
-      if (ch < '0' || ch > '9') break;
-      stamp = stamp * 10 + (ch - '0');
-    }
-    delivered(c, stamp);
-  }
-
   /** The {@code @@<digits>} stamp in a frame's bytes, or -1 when the frame carries none. */
   static long stampOf(Buffer data) {
     int n = data.length();
@@ -146,6 +133,7 @@ public final class LoadClient {
     return -1;
   }
 
+  /** Called on an event loop for every delivered message, with the stamp it carried. */
   void delivered(Conn c, long stamp) {
     long now = System.nanoTime();
     recorder.recordValue(Math.max(1, (now - stamp) / 1000));
@@ -175,9 +163,9 @@ public final class LoadClient {
       if (text.startsWith("a[")) {
         if (chat != null && text.contains(Chat.REPLY_MATCH)) {
           chat.replied(text);
-        } else if (text.contains(MARK)) {
-          if (chat != null) chat.delivered(c, text);
-          else delivered(c, text);
+        } else if (chat != null && text.contains(MARK)) {
+          // Chat mode reads text frames; elsewhere deliveries are matched on bytes before onText.
+          chat.delivered(c, text);
         } else if (text.contains("\\\"address\\\":\\\"" + confirmReply + "\\\"")) {
           // The bridge answers a later frame only once the register is in effect cluster-wide.
           c.ready.tryComplete();
@@ -218,8 +206,7 @@ public final class LoadClient {
 
     public void onText(Conn c, String text) {
       if (text.startsWith("42")) {
-        if (text.contains(MARK)) delivered(c, text);
-        else if (text.startsWith("42[\"joined\"")) c.ready.tryComplete();
+        if (text.startsWith("42[\"joined\"")) c.ready.tryComplete();
       } else if (text.equals("2")) {
         c.send("3");
       } else if (text.startsWith("0{")) {
@@ -237,8 +224,7 @@ public final class LoadClient {
     }
 
     public void onText(Conn c, String text) {
-      if (text.startsWith(MARK)) delivered(c, text);
-      else if (text.equals("ok")) c.ready.tryComplete();
+      if (text.equals("ok")) c.ready.tryComplete();
     }
   }
 
