@@ -3,6 +3,7 @@ package io.ecb.bridge;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
 import io.ecb.delivery.Delivery;
+import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.Fanout;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -58,6 +59,11 @@ final class BridgeSession implements Fanout.Subscriber {
   @Override
   public void deliver(Delivery delivery) {
     wire.deliver(delivery);
+  }
+
+  @Override
+  public void deliver(DeliveryBatch batch) {
+    wire.deliver(batch);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
+import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.SockJsFraming;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
@@ -19,7 +20,8 @@ import java.nio.charset.StandardCharsets;
  * unsent is disconnected as a slow consumer rather than allowed to grow the heap.
  *
  * <p>Stream payloads are the hot path: one message goes to every subscribed socket. Each is written
- * as the complete WebSocket frame its {@link Delivery} built once, straight into the connection's
+ * as the complete WebSocket frame its {@link Delivery} built once (several payloads that arrived
+ * together as one {@link DeliveryBatch} of frames, in one write), straight into the connection's
  * outbound queue (the same queue {@link ServerWebSocket} writes into, so order is kept), which
  * spares every socket the text encoding, the frame encoder and a completion future. That queue is
  * Vert.x's connection class, not public API; if the connection is anything else, frames go
@@ -80,6 +82,22 @@ final class WebSocketWire implements Wire {
     } else {
       ws.writeBinaryMessage(delivery.bridgeFrame());
     }
+  }
+
+  @Override
+  public void deliver(DeliveryBatch batch) {
+    if (closed) return;
+    if (connection == null) {
+      Wire.super.deliver(batch);
+      return;
+    }
+    if (ws.writeQueueFull()) {
+      onSlow.run();
+      return;
+    }
+    // A view of its own (wrappedBuffer slices) over the batch's shared direct memory: the transport
+    // writes it without a copy.
+    connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames()));
   }
 
   @Override

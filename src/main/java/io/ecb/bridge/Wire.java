@@ -1,6 +1,7 @@
 package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
+import io.ecb.delivery.DeliveryBatch;
 import io.vertx.core.buffer.Buffer;
 
 /** How a bridge session's frames reach its client: SockJS over WebSocket, raw WebSocket, or another SockJS transport. */
@@ -11,6 +12,11 @@ interface Wire {
 
   /** Writes a stream payload, using the delivery's shared encoding for this wire. */
   void deliver(Delivery delivery);
+
+  /** Writes several stream payloads, in order; wires that can write them in one go override this. */
+  default void deliver(DeliveryBatch batch) {
+    for (Delivery d : batch.deliveries()) deliver(d);
+  }
 
   /** Transport-level keep-alive, for wires that need one (SockJS {@code h}). */
   default void heartbeat() {

@@ -44,6 +44,14 @@ public final class Fanout {
     void deliver(Delivery delivery);
 
     /**
+     * Several payloads of one stream at once, in order. Connections that can write them in one go
+     * override this; by default each is delivered in turn.
+     */
+    default void deliver(DeliveryBatch batch) {
+      for (Delivery d : batch.deliveries()) deliver(d);
+    }
+
+    /**
      * The event loop that owns this connection, or null. A follower that names one is always
      * called on it; deliveries to the followers of one event loop are handed over in one task.
      */
@@ -138,7 +146,7 @@ public final class Fanout {
    */
   private final class Handover {
     private final Context here = loopOf(Vertx.currentContext());
-    private Map<Context, List<Pending>> later;
+    private Map<Context, List<Handed>> later;
 
     void deliver(Subscriber s, Delivery d) {
       Context owner = loopOf(s.context());
@@ -147,16 +155,16 @@ public final class Fanout {
         return;
       }
       if (later == null) later = new HashMap<>(4);
-      later.computeIfAbsent(owner, c -> new ArrayList<>()).add(new Pending(s, d));
+      later.computeIfAbsent(owner, c -> new ArrayList<>()).add(new Handed(s, d));
     }
 
     void flush() {
       if (later == null) return;
-      later.forEach((owner, pending) -> owner.runOnContext(v -> pending.forEach(p -> deliverNow(p.subscriber(), p.delivery()))));
+      later.forEach((owner, handed) -> owner.runOnContext(v -> handed.forEach(p -> deliverNow(p.subscriber(), p.delivery()))));
     }
   }
 
-  private record Pending(Subscriber subscriber, Delivery delivery) {
+  private record Handed(Subscriber subscriber, Delivery delivery) {
   }
 
   /**
@@ -167,11 +175,20 @@ public final class Fanout {
     return context instanceof ContextInternal c ? c.unwrap() : context;
   }
 
-  /** The followers of one stream owned by one event loop (or by none), as arrays for the hot loop. */
+  /**
+   * The followers of one stream owned by one event loop (or by none), as arrays for the hot loop,
+   * and the payloads waiting for that loop. Payloads are queued and written out by one task: when
+   * they come faster than the loop writes them, the next task finds several and each connection
+   * gets them in one write ({@link DeliveryBatch}). Nothing waits for a batch to fill: a payload
+   * that arrives when the loop is free is written at once.
+   */
   private final class LoopGroup {
     final Context loop;
     final Subscriber[] subscribers;
     final String[] users;
+    /** Guarded by this group's lock: the stream's consumer adds, the loop's task takes. */
+    private List<Pending> pending = new ArrayList<>();
+    private boolean drainScheduled;
 
     LoopGroup(Context loop, List<Map.Entry<Subscriber, String>> members) {
       this.loop = loop;
@@ -183,11 +200,63 @@ public final class Fanout {
       }
     }
 
-    void deliver(Delivery d, String onlyUser) {
+    /** Queues a payload for this loop's followers (all, or only {@code onlyUser}'s). */
+    void offer(Delivery d, String onlyUser) {
+      if (loop == null) {
+        deliver(d, onlyUser);
+        return;
+      }
+      synchronized (this) {
+        pending.add(new Pending(d, onlyUser));
+        if (drainScheduled) return;
+        drainScheduled = true;
+      }
+      loop.runOnContext(v -> drain());
+    }
+
+    private void drain() {
+      List<Pending> taken;
+      synchronized (this) {
+        taken = pending;
+        pending = new ArrayList<>();
+        drainScheduled = false;
+      }
+      // Runs of payloads for every follower go out as batches; one aimed at a single user goes
+      // alone, between them, so each connection still sees the stream in order.
+      int i = 0;
+      while (i < taken.size()) {
+        if (taken.get(i).onlyUser() != null) {
+          deliver(taken.get(i).delivery(), taken.get(i).onlyUser());
+          i++;
+          continue;
+        }
+        int end = i;
+        List<Delivery> run = new ArrayList<>();
+        while (end < taken.size() && taken.get(end).onlyUser() == null) run.add(taken.get(end++).delivery());
+        deliver(new DeliveryBatch(run));
+        i = end;
+      }
+    }
+
+    private void deliver(Delivery d, String onlyUser) {
       for (int i = 0; i < subscribers.length; i++) {
         if (onlyUser == null || onlyUser.equals(users[i])) deliverNow(subscribers[i], d);
       }
     }
+
+    private void deliver(DeliveryBatch batch) {
+      for (Subscriber s : subscribers) {
+        try {
+          s.deliver(batch);
+          delivered.add(batch.size());
+        } catch (RuntimeException ex) {
+          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+        }
+      }
+    }
+  }
+
+  private record Pending(Delivery delivery, String onlyUser) {
   }
 
   private void deliverNow(Subscriber s, Delivery d) {
@@ -321,8 +390,9 @@ public final class Fanout {
     }
 
     /**
-     * Hands the payload to every follower (or only to {@code onlyUser}'s): directly for those of
-     * the current event loop, in one task per other event loop. Runs under this object's lock.
+     * Hands the payload to every follower (or only to {@code onlyUser}'s), through one queue per
+     * event loop. Runs under this object's lock, so the queues get the stream in order; a group
+     * replaced after a change of followers has its task queued on the loop before the new one's.
      */
     private void dispatch(Delivery d, String onlyUser) {
       int v = version.get();
@@ -331,11 +401,7 @@ public final class Fanout {
         groups = group(subscribers);
         groupsVersion = v;
       }
-      Context here = loopOf(Vertx.currentContext());
-      for (LoopGroup g : groups) {
-        if (g.loop == null || g.loop == here) g.deliver(d, onlyUser);
-        else g.loop.runOnContext(x -> g.deliver(d, onlyUser));
-      }
+      for (LoopGroup g : groups) g.offer(d, onlyUser);
     }
   }
 

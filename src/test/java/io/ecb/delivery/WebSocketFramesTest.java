@@ -10,11 +10,16 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pre-built server frames decode, with Netty's own client-side decoder, to what was framed. */
@@ -42,6 +47,35 @@ class WebSocketFramesTest {
     content.readBytes(got);
     assertArrayEquals(payload, got);
     binary.release();
+    client.finishAndReleaseAll();
+  }
+
+  @Test
+  void aBatchIsEachDeliverysFrameInOrder() {
+    List<Delivery> deliveries = List.of(
+      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"n\":1}"), 1, "e"),
+      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"text\":\"caf\u00e9 \\\"quoted\\\"\"}"), 2, "e"),
+      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"pad\":\"" + "x".repeat(300) + "\"}"), 3, "e"));
+    DeliveryBatch batch = new DeliveryBatch(deliveries);
+    EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(
+      WebSocketDecoderConfig.newBuilder().expectMaskedFrames(false).build()));
+
+    // Wrapping takes a view: the shared buffer is left as it was, for the next socket.
+    client.writeInbound(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()));
+    client.writeInbound(Unpooled.wrappedBuffer(batch.bridgeWebSocketFrames()));
+    for (Delivery d : deliveries) {
+      TextWebSocketFrame text = client.readInbound();
+      assertEquals(d.sockJsFrame(), text.text());
+      text.release();
+    }
+    for (Delivery d : deliveries) {
+      BinaryWebSocketFrame binary = client.readInbound();
+      assertEquals(d.bridgeFrame(), Buffer.buffer(binary.content().toString(StandardCharsets.UTF_8)));
+      binary.release();
+    }
+    assertNull(client.readInbound());
+    assertEquals(0, batch.sockJsWebSocketFrames().position());
+    assertEquals(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()).readableBytes(), batch.sockJsWebSocketFrames().remaining());
     client.finishAndReleaseAll();
   }
 }

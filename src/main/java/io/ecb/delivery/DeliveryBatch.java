@@ -1,0 +1,60 @@
+package io.ecb.delivery;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The payloads of one stream that reach the followers on one event loop together, in stream order:
+ * one, or several when they arrived faster than the loop could write them out. Each connection gets
+ * the whole batch in one write, so under load a socket costs one system call for several messages
+ * rather than one each, which is what lets fan-out keep up as the rate climbs.
+ *
+ * <p>The batch's WebSocket frames, one after another, are built once into direct memory that every
+ * socket's write shares: the transport would otherwise copy heap bytes into direct memory once per
+ * socket. The memory belongs to the JDK buffer, freed when the last view of it is collected, so a
+ * write that is dropped (a connection closing with writes still queued) cannot leak it.
+ */
+public final class DeliveryBatch {
+
+  private final Delivery[] deliveries;
+  private ByteBuffer sockJsWebSocketFrames;
+  private ByteBuffer bridgeWebSocketFrames;
+
+  public DeliveryBatch(List<Delivery> deliveries) {
+    this.deliveries = deliveries.toArray(new Delivery[0]);
+  }
+
+  public List<Delivery> deliveries() {
+    return Arrays.asList(deliveries);
+  }
+
+  public int size() {
+    return deliveries.length;
+  }
+
+  /**
+   * Each payload's {@link Delivery#sockJsWebSocketFrame()}, in order. The buffer is shared: read it
+   * through a view of its own ({@code slice()}, which is what Netty's {@code wrappedBuffer} takes),
+   * never by moving its position.
+   */
+  public synchronized ByteBuffer sockJsWebSocketFrames() {
+    if (sockJsWebSocketFrames == null) sockJsWebSocketFrames = concat(Delivery::sockJsWebSocketFrame);
+    return sockJsWebSocketFrames;
+  }
+
+  /** Each payload's {@link Delivery#bridgeWebSocketFrame()}, in order; shared like {@link #sockJsWebSocketFrames()}. */
+  public synchronized ByteBuffer bridgeWebSocketFrames() {
+    if (bridgeWebSocketFrames == null) bridgeWebSocketFrames = concat(Delivery::bridgeWebSocketFrame);
+    return bridgeWebSocketFrames;
+  }
+
+  private ByteBuffer concat(Function<Delivery, byte[]> frame) {
+    int length = 0;
+    for (Delivery d : deliveries) length += frame.apply(d).length;
+    ByteBuffer b = ByteBuffer.allocateDirect(length);
+    for (Delivery d : deliveries) b.put(frame.apply(d));
+    return b.flip();
+  }
+}
