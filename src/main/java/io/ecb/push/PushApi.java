@@ -82,7 +82,7 @@ public final class PushApi {
       return;
     }
     String messageId = messageIdValue != null ? (String) messageIdValue : PushService.newMessageId();
-    push.publish(channel, userId, PushService.notification(event, body.getValue("data"), messageId))
+    push.publish(channel, userId, PushService.notification(event, body.getValue("data"), messageId), messageIdValue != null)
       .onSuccess(v -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("messageId", messageId).encode()))
       .onFailure(e -> HttpErrors.send(ctx, e instanceof EcbException ? e : new EcbException(ErrorCode.UNAVAILABLE, "publish failed; retry with the same messageId")));

@@ -58,26 +58,27 @@ public final class PushService {
   }
 
   /**
-   * Publishes {@code payload} (which carries {@code messageId}) to the target; a messageId seen in
-   * the last five minutes is not published again.
+   * Publishes {@code payload} (which carries {@code messageId}) to the target. A messageId the
+   * caller chose ({@code callerMessageId}) and that was seen in the last five minutes is not
+   * published again; one ECB made up cannot be a retry (the caller never learned it unless the
+   * publish succeeded), so it is not looked up or remembered.
    */
-  public Future<Void> publish(String channel, String userId, JsonObject payload) {
+  public Future<Void> publish(String channel, String userId, JsonObject payload, boolean callerMessageId) {
+    if (!callerMessageId) return send(channel, userId, payload);
     String messageId = payload.getString("messageId");
     return ClusterMaps.putIfAbsent(vertx, published, messageId, "1", IDEMPOTENCY_SECONDS)
-      .compose(previous -> {
-        if (previous != null) return Future.succeededFuture();
-        Future<?> done;
-        if (channel != null && userId != null) {
-          publisher.publishToUser(Streams.channel(channel), userId, payload);
-          done = Future.succeededFuture();
-        } else if (channel != null) {
-          done = publisher.publish(Streams.channel(channel), payload);
-        } else {
-          done = publisher.publish(Streams.user(userId), payload);
-        }
+      .compose(previous -> previous != null ? Future.<Void>succeededFuture()
         // If storing failed, forget the id so that the publisher's retry is not swallowed.
-        return done.<Void>mapEmpty().onFailure(e -> published.removeAsync(messageId));
-      });
+        : send(channel, userId, payload).onFailure(e -> published.removeAsync(messageId)));
+  }
+
+  private Future<Void> send(String channel, String userId, JsonObject payload) {
+    if (channel != null && userId != null) {
+      publisher.publishToUser(Streams.channel(channel), userId, payload);
+      return Future.succeededFuture();
+    }
+    String stream = channel != null ? Streams.channel(channel) : Streams.user(userId);
+    return publisher.publish(stream, payload).mapEmpty();
   }
 
   public static String newMessageId() {
