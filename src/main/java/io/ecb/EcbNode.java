@@ -92,7 +92,7 @@ public final class EcbNode {
     if (config.backend.webhookSecrets.isEmpty()) return Future.failedFuture("backend.webhookSecret is not set");
     return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
       EcbNode node = new EcbNode(vertx, config, tokens);
-      return node.deploy().map(node);
+      return node.channelSender.started().compose(v -> node.deploy()).map(node);
     });
   }
 

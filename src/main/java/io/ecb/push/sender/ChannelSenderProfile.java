@@ -67,6 +67,15 @@ public final class ChannelSenderProfile {
       .onFailure(e -> LOG.severe("Channel Sender could not load its server secret: " + e));
   }
 
+  /**
+   * Settles once the server secret is loaded, or could not be (then requests get 428 / retry
+   * later, and the log says why). The node opens its port after that, so that a client that
+   * reaches a node which has just started is not told to retry for that reason alone.
+   */
+  public Future<Void> started() {
+    return secrets.<Void>mapEmpty().otherwiseEmpty();
+  }
+
   /** The event-bus address of a channel's messages and control events. */
   static String address(String ref) {
     return "ecb.sender." + ref;
