@@ -69,11 +69,7 @@ final class WebSocketWire implements Wire {
 
   @Override
   public void deliver(Delivery delivery) {
-    if (closed) return;
-    if (ws.writeQueueFull()) {
-      onSlow.run();
-      return;
-    }
+    if (!accepting()) return;
     if (connection != null) {
       // A fresh wrapper per socket (its own indexes and reference count) over the shared bytes.
       connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame()));
@@ -86,18 +82,24 @@ final class WebSocketWire implements Wire {
 
   @Override
   public void deliver(DeliveryBatch batch) {
-    if (closed) return;
     if (connection == null) {
       Wire.super.deliver(batch);
       return;
     }
-    if (ws.writeQueueFull()) {
-      onSlow.run();
-      return;
-    }
+    if (!accepting()) return;
     // A view of its own (wrappedBuffer slices) over the batch's shared direct memory: the transport
     // writes it without a copy.
     connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames()));
+  }
+
+  /** Whether a stream payload may be written now; a full queue closes the connection as a slow consumer. */
+  private boolean accepting() {
+    if (closed) return false;
+    if (ws.writeQueueFull()) {
+      onSlow.run();
+      return false;
+    }
+    return true;
   }
 
   @Override

@@ -15,6 +15,9 @@ import java.util.function.Function;
  * socket's write shares: the transport would otherwise copy heap bytes into direct memory once per
  * socket. The memory belongs to the JDK buffer, freed when the last view of it is collected, so a
  * write that is dropped (a connection closing with writes still queued) cannot leak it.
+ *
+ * <p>A batch is built and written on the one event loop that owns its followers, so its frames are
+ * built lazily without a lock.
  */
 public final class DeliveryBatch {
 
@@ -39,13 +42,13 @@ public final class DeliveryBatch {
    * through a view of its own ({@code slice()}, which is what Netty's {@code wrappedBuffer} takes),
    * never by moving its position.
    */
-  public synchronized ByteBuffer sockJsWebSocketFrames() {
+  public ByteBuffer sockJsWebSocketFrames() {
     if (sockJsWebSocketFrames == null) sockJsWebSocketFrames = concat(Delivery::sockJsWebSocketFrame);
     return sockJsWebSocketFrames;
   }
 
   /** Each payload's {@link Delivery#bridgeWebSocketFrame()}, in order; shared like {@link #sockJsWebSocketFrames()}. */
-  public synchronized ByteBuffer bridgeWebSocketFrames() {
+  public ByteBuffer bridgeWebSocketFrames() {
     if (bridgeWebSocketFrames == null) bridgeWebSocketFrames = concat(Delivery::bridgeWebSocketFrame);
     return bridgeWebSocketFrames;
   }

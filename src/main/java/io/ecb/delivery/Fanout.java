@@ -223,19 +223,19 @@ public final class Fanout {
       }
       // Runs of payloads for every follower go out as batches; one aimed at a single user goes
       // alone, between them, so each connection still sees the stream in order.
-      int i = 0;
-      while (i < taken.size()) {
-        if (taken.get(i).onlyUser() != null) {
-          deliver(taken.get(i).delivery(), taken.get(i).onlyUser());
-          i++;
+      List<Delivery> run = new ArrayList<>();
+      for (Pending p : taken) {
+        if (p.onlyUser() == null) {
+          run.add(p.delivery());
           continue;
         }
-        int end = i;
-        List<Delivery> run = new ArrayList<>();
-        while (end < taken.size() && taken.get(end).onlyUser() == null) run.add(taken.get(end++).delivery());
-        deliver(new DeliveryBatch(run));
-        i = end;
+        if (!run.isEmpty()) {
+          deliver(new DeliveryBatch(run));
+          run = new ArrayList<>();
+        }
+        deliver(p.delivery(), p.onlyUser());
       }
+      if (!run.isEmpty()) deliver(new DeliveryBatch(run));
     }
 
     private void deliver(Delivery d, String onlyUser) {
@@ -245,14 +245,7 @@ public final class Fanout {
     }
 
     private void deliver(DeliveryBatch batch) {
-      for (Subscriber s : subscribers) {
-        try {
-          s.deliver(batch);
-          delivered.add(batch.size());
-        } catch (RuntimeException ex) {
-          LOG.log(Level.WARNING, "delivery to a connection failed", ex);
-        }
-      }
+      for (Subscriber s : subscribers) deliverNow(s, batch);
     }
   }
 
@@ -263,6 +256,15 @@ public final class Fanout {
     try {
       s.deliver(d);
       delivered.increment();
+    } catch (RuntimeException ex) {
+      LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+    }
+  }
+
+  private void deliverNow(Subscriber s, DeliveryBatch batch) {
+    try {
+      s.deliver(batch);
+      delivered.add(batch.size());
     } catch (RuntimeException ex) {
       LOG.log(Level.WARNING, "delivery to a connection failed", ex);
     }
