@@ -32,13 +32,12 @@ public final class SendDedup {
   }
 
   public Future<JsonObject> once(String key, Supplier<Future<JsonObject>> action) {
-    var context = vertx.getOrCreateContext();
     return ClusterMaps.putIfAbsent(vertx, map, key, PENDING, ttlSeconds)
       .compose(previous -> {
         if (previous == null) {
           return action.get()
-            .compose(result -> Future.fromCompletionStage(
-              map.setAsync(key, result.encode(), ttlSeconds, TimeUnit.SECONDS), context).map(v -> result))
+            .compose(result -> ClusterMaps.future(vertx,
+              map.setAsync(key, result.encode(), ttlSeconds, TimeUnit.SECONDS)).map(v -> result))
             .onFailure(e -> map.removeAsync(key));
         }
         if (PENDING.equals(previous)) {

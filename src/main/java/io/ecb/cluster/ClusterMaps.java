@@ -8,12 +8,39 @@ import io.vertx.core.Vertx;
 
 import java.io.Serial;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /** Hazelcast map operations the node needs without tying up a worker thread. */
 public final class ClusterMaps {
 
+  /** Runs a completion callback in the Hazelcast thread that completed the operation. */
+  private static final Executor IN_COMPLETING_THREAD = Runnable::run;
+
   private ClusterMaps() {
+  }
+
+  /**
+   * The result of an asynchronous Hazelcast operation as a future of the calling Vert.x context.
+   *
+   * <p>Not {@code Future.fromCompletionStage}: Hazelcast runs a plain {@code whenComplete} callback
+   * on {@code ForkJoinPool.commonPool()}, and when that pool has no parallelism (a process limited
+   * to one or two CPUs, as in a container) it starts a new thread for every callback. Here the
+   * callback only completes a plain future, whose result Vert.x hands to the caller's event loop.
+   */
+  public static <T> Future<T> future(Vertx vertx, CompletionStage<T> stage) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    stage.whenCompleteAsync((value, failure) -> {
+      if (failure == null) {
+        done.complete(value);
+      } else {
+        done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+      }
+    }, IN_COMPLETING_THREAD);
+    return Future.fromCompletionStage(done, vertx.getOrCreateContext());
   }
 
   /**
@@ -22,7 +49,7 @@ public final class ClusterMaps {
    * the key's owner: atomic cluster-wide, and asynchronous (IMap has no asynchronous putIfAbsent).
    */
   public static Future<String> putIfAbsent(Vertx vertx, IMap<String, String> map, String key, String value, long ttlSeconds) {
-    return Future.fromCompletionStage(map.submitToKey(key, new PutIfAbsent(value, ttlSeconds)), vertx.getOrCreateContext());
+    return future(vertx, map.submitToKey(key, new PutIfAbsent(value, ttlSeconds)));
   }
 
   /** Inside an entry processor: sets the entry's value with its own time to live. */

@@ -1,11 +1,11 @@
 package io.ecb.delivery;
 
+import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.config.EcbConfig;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -87,8 +87,7 @@ public final class StreamLog {
   }
 
   private <R> Future<R> run(String stream, EntryProcessor<String, History, R> processor) {
-    Context context = vertx.getOrCreateContext();
-    return Future.fromCompletionStage(map.submitToKey(stream, processor), context);
+    return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
 
   private static String newEpoch() {

@@ -1,5 +1,6 @@
 package io.ecb.push.n10n;
 
+import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
@@ -254,7 +255,7 @@ public final class NotificationsSseProfile {
     String channelId = ctx.pathParam("channelId");
     user(ctx).compose(user -> {
       if (add) authorize(user, app, s.entity());
-      return Future.fromCompletionStage(subjects.getAsync(user.userId()), Vertx.currentContext()).compose(map -> {
+      return ClusterMaps.future(vertx, subjects.getAsync(user.userId())).compose(map -> {
         String entry = map == null ? null : map.get(channelId);
         Quota.Entry e = entry == null ? null : Quota.Entry.parse(entry);
         if (e == null || !e.alive(liveNodes())) return Future.failedFuture(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));

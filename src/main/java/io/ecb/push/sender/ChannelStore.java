@@ -77,7 +77,7 @@ final class ChannelStore {
   }
 
   private <T> Future<T> async(CompletionStage<T> stage) {
-    return Future.fromCompletionStage(stage, vertx.getOrCreateContext());
+    return ClusterMaps.future(vertx, stage);
   }
 
   // ---- channels -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.ecb.push.webpush;
 
+import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
@@ -89,8 +90,8 @@ public final class WebPushChannelsProfile {
   private void register(RoutingContext ctx, boolean add) {
     String id = channelId(ctx);
     if (id == null) return;
-    user(ctx).compose(user -> Future.fromCompletionStage(
-        registrations.submitToKey(id, new Registration(user.userId(), add)), vertx.getOrCreateContext()))
+    user(ctx).compose(user -> ClusterMaps.future(vertx,
+        registrations.submitToKey(id, new Registration(user.userId(), add))))
       .onSuccess(n -> json(ctx, 202, ACCEPTED))
       .onFailure(e -> fail(ctx, e));
   }
@@ -108,7 +109,7 @@ public final class WebPushChannelsProfile {
         : members(id).compose(users -> users.contains(user.userId()) ? Future.<Void>succeededFuture()
           : Future.failedFuture(EcbException.forbidden("register to this channel first"))));
     }
-    allowed.compose(v -> members(id)).compose(users -> Future.fromCompletionStage(pushes.getAsync(id), vertx.getOrCreateContext())
+    allowed.compose(v -> members(id)).compose(users -> ClusterMaps.future(vertx, pushes.getAsync(id))
         .map(n -> new JsonObject().put("data", new JsonObject().put("id", id).put("registrations", users.size())
           .put("push", n == null ? 0L : n))))
       .onSuccess(body -> json(ctx, 200, body))
@@ -138,7 +139,7 @@ public final class WebPushChannelsProfile {
         int ok = 0;
         for (Future<?> f : sent) if (f.succeeded()) ok++;
         Future<Long> counted = ok == 0 ? Future.succeededFuture(0L)
-          : Future.fromCompletionStage(pushes.submitToKey(id, new Increment(ok)), vertx.getOrCreateContext());
+          : ClusterMaps.future(vertx, pushes.submitToKey(id, new Increment(ok)));
         if (ok < sent.size()) {
           return counted.transform(x -> Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "push failed for some registrations")));
         }
@@ -150,7 +151,7 @@ public final class WebPushChannelsProfile {
   // ---- helpers
 
   private Future<Set<String>> members(String id) {
-    return Future.fromCompletionStage(registrations.getAsync(id), vertx.getOrCreateContext())
+    return ClusterMaps.future(vertx, registrations.getAsync(id))
       .map(set -> set == null ? Set.<String>of() : set);
   }
 
