@@ -23,10 +23,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(120)
 class ClusterTest extends ClusterTestBase {
 
+  /** Covers every message the slow-consumer test may send (how many fill the socket buffers varies). */
+  private static final int HISTORY = 3000;
 
   @Override
   protected int nodeCount() {
     return 3;
+  }
+
+  @Override
+  protected void configure(int index, JsonObject config) {
+    config.put("history", new JsonObject().put("size", HISTORY).put("ttlSeconds", 600));
   }
 
   @BeforeAll
@@ -196,7 +203,7 @@ class ClusterTest extends ClusterTestBase {
     String filler = "z".repeat(32 * 1024);
     int sent = 0;
     long slowBefore = nodes.get(1).node.bridge.slowConsumers.sum();
-    while (nodes.get(1).node.bridge.slowConsumers.sum() == slowBefore && sent < 3000) {
+    while (nodes.get(1).node.bridge.slowConsumers.sum() == slowBefore && sent < HISTORY) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         batch.add(nodes.get(0).node.publisher.publish("thread:t-slow-cluster", new JsonObject().put("kind", "message")
@@ -215,7 +222,7 @@ class ClusterTest extends ClusterTestBase {
     JsonObject recovered = back.request("ecb.getThread", member("u2", token), new JsonObject()
       .put("sinceOffset", start.getLong("offset")).put("epoch", start.getString("epoch"))).await();
     assertThat(recovered.getBoolean("recovered")).isTrue();
-    assertThat(recovered.getJsonArray("missed")).hasSize(Math.min(sent, 300));
+    assertThat(recovered.getJsonArray("missed")).hasSize(sent);
     fast.close().await();
     back.close().await();
   }
