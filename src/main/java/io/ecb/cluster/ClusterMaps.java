@@ -3,10 +3,13 @@ package io.ecb.cluster;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.map.IMap;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
-import java.io.Serial;
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -61,15 +64,29 @@ public final class ClusterMaps {
     }
   }
 
-  static final class PutIfAbsent implements EntryProcessor<String, String, String> {
-    @Serial
-    private static final long serialVersionUID = 1;
-    private final String value;
-    private final long ttlSeconds;
+  /** Sent to the key's owner as a {@code DataSerializable}: cheaper than Java serialization. */
+  static final class PutIfAbsent implements EntryProcessor<String, String, String>, DataSerializable {
+    private String value;
+    private long ttlSeconds;
 
     PutIfAbsent(String value, long ttlSeconds) {
       this.value = value;
       this.ttlSeconds = ttlSeconds;
+    }
+
+    private PutIfAbsent() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(value);
+      out.writeLong(ttlSeconds);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      value = in.readString();
+      ttlSeconds = in.readLong();
     }
 
     @Override

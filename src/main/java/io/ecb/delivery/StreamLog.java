@@ -5,12 +5,14 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
-import java.io.Serial;
-import java.io.Serializable;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,11 @@ import java.util.concurrent.atomic.LongAdder;
  * deterministic (the caller supplies the time and a fresh epoch) because Hazelcast replays them on
  * the backup copy. If a stream's entry and its backup are both lost, the next use creates it again
  * with a new epoch, which tells clients that their offsets no longer apply.
+ *
+ * <p>Processors, their results and the stored history cross the cluster as Hazelcast
+ * {@code DataSerializable}s, written field by field: Java serialization built an object stream for
+ * every append's result, a large share of a busy node's allocation. They need no registration, so
+ * a custom {@code cluster.xml} works unchanged.
  */
 public final class StreamLog {
 
@@ -42,15 +49,125 @@ public final class StreamLog {
   public final LongAdder unrecoverable = new LongAdder();
 
   /** Where a stream stands: its last offset and its epoch. */
-  public record Position(long offset, String epoch) implements Serializable {
+  public static final class Position implements DataSerializable {
+    private long offset;
+    private String epoch;
+
+    public Position(long offset, String epoch) {
+      this.offset = offset;
+      this.epoch = epoch;
+    }
+
+    private Position() {
+    }
+
+    public long offset() {
+      return offset;
+    }
+
+    public String epoch() {
+      return epoch;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(offset);
+      out.writeString(epoch);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      offset = in.readLong();
+      epoch = in.readString();
+    }
   }
 
   /** A payload stored at {@code offset}; {@code json} already carries its offset and epoch. */
-  public record Appended(long offset, String epoch, String json) implements Serializable {
+  public static final class Appended implements DataSerializable {
+    private long offset;
+    private String epoch;
+    private String json;
+
+    public Appended(long offset, String epoch, String json) {
+      this.offset = offset;
+      this.epoch = epoch;
+      this.json = json;
+    }
+
+    private Appended() {
+    }
+
+    public long offset() {
+      return offset;
+    }
+
+    public String epoch() {
+      return epoch;
+    }
+
+    public String json() {
+      return json;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(offset);
+      out.writeString(epoch);
+      out.writeString(json);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      offset = in.readLong();
+      epoch = in.readString();
+      json = in.readString();
+    }
   }
 
   /** The answer to "what did I miss since offset N of epoch E". */
-  public record Recovery(Position position, boolean recovered, List<String> missed) implements Serializable {
+  public static final class Recovery implements DataSerializable {
+    private Position position;
+    private boolean recovered;
+    private List<String> missed;
+
+    public Recovery(Position position, boolean recovered, List<String> missed) {
+      this.position = position;
+      this.recovered = recovered;
+      this.missed = missed;
+    }
+
+    private Recovery() {
+    }
+
+    public Position position() {
+      return position;
+    }
+
+    public boolean recovered() {
+      return recovered;
+    }
+
+    public List<String> missed() {
+      return missed;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      position.writeData(out);
+      out.writeBoolean(recovered);
+      out.writeInt(missed.size());
+      for (String json : missed) out.writeString(json);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      position = new Position();
+      position.readData(in);
+      recovered = in.readBoolean();
+      int n = in.readInt();
+      missed = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) missed.add(in.readString());
+    }
   }
 
   public StreamLog(Vertx vertx, HazelcastInstance hazelcast, EcbConfig.History config) {
@@ -95,16 +212,17 @@ public final class StreamLog {
   }
 
   /** The stored state of one stream. */
-  static final class History implements Serializable {
-    @Serial
-    private static final long serialVersionUID = 1;
-    final String epoch;
+  static final class History implements DataSerializable {
+    String epoch;
     long lastOffset;
     final ArrayDeque<Appended> entries = new ArrayDeque<>();
     final ArrayDeque<Long> times = new ArrayDeque<>();
 
     History(String epoch) {
       this.epoch = epoch;
+    }
+
+    private History() {
     }
 
     void trim(int maxSize, long now, long ttlMs) {
@@ -130,16 +248,38 @@ public final class StreamLog {
       }
       return expect == lastOffset + 1 ? out : null;
     }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(epoch);
+      out.writeLong(lastOffset);
+      out.writeInt(entries.size());
+      var ts = times.iterator();
+      for (Appended a : entries) {
+        out.writeLong(a.offset);
+        out.writeString(a.json);
+        out.writeLong(ts.next());
+      }
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      epoch = in.readString();
+      lastOffset = in.readLong();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        entries.addLast(new Appended(in.readLong(), epoch, in.readString()));
+        times.addLast(in.readLong());
+      }
+    }
   }
 
-  static final class Append implements EntryProcessor<String, History, Appended> {
-    @Serial
-    private static final long serialVersionUID = 1;
-    private final String template;
-    private final String epochIfNew;
-    private final long now;
-    private final int maxSize;
-    private final long ttlMs;
+  static final class Append implements EntryProcessor<String, History, Appended>, DataSerializable {
+    private String template;
+    private String epochIfNew;
+    private long now;
+    private int maxSize;
+    private long ttlMs;
 
     Append(String template, String epochIfNew, long now, int maxSize, long ttlMs) {
       this.template = template;
@@ -147,6 +287,27 @@ public final class StreamLog {
       this.now = now;
       this.maxSize = maxSize;
       this.ttlMs = ttlMs;
+    }
+
+    private Append() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(template);
+      out.writeString(epochIfNew);
+      out.writeLong(now);
+      out.writeInt(maxSize);
+      out.writeLong(ttlMs);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      template = in.readString();
+      epochIfNew = in.readString();
+      now = in.readLong();
+      maxSize = in.readInt();
+      ttlMs = in.readLong();
     }
 
     @Override
@@ -165,14 +326,12 @@ public final class StreamLog {
     }
   }
 
-  static final class Recover implements EntryProcessor<String, History, Recovery> {
-    @Serial
-    private static final long serialVersionUID = 1;
-    private final long since;
-    private final String epoch;
-    private final String epochIfNew;
-    private final long now;
-    private final long ttlMs;
+  static final class Recover implements EntryProcessor<String, History, Recovery>, DataSerializable {
+    private long since;
+    private String epoch;
+    private String epochIfNew;
+    private long now;
+    private long ttlMs;
 
     Recover(long since, String epoch, String epochIfNew, long now, long ttlMs) {
       this.since = since;
@@ -180,6 +339,27 @@ public final class StreamLog {
       this.epochIfNew = epochIfNew;
       this.now = now;
       this.ttlMs = ttlMs;
+    }
+
+    private Recover() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(since);
+      out.writeString(epoch);
+      out.writeString(epochIfNew);
+      out.writeLong(now);
+      out.writeLong(ttlMs);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      since = in.readLong();
+      epoch = in.readString();
+      epochIfNew = in.readString();
+      now = in.readLong();
+      ttlMs = in.readLong();
     }
 
     @Override
@@ -198,19 +378,36 @@ public final class StreamLog {
     }
   }
 
-  static final class Read implements EntryProcessor<String, History, List<Appended>>, ReadOnly {
-    @Serial
-    private static final long serialVersionUID = 1;
-    private final long since;
-    private final String epoch;
-    private final long now;
-    private final long ttlMs;
+  static final class Read implements EntryProcessor<String, History, List<Appended>>, ReadOnly, DataSerializable {
+    private long since;
+    private String epoch;
+    private long now;
+    private long ttlMs;
 
     Read(long since, String epoch, long now, long ttlMs) {
       this.since = since;
       this.epoch = epoch;
       this.now = now;
       this.ttlMs = ttlMs;
+    }
+
+    private Read() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(since);
+      out.writeString(epoch);
+      out.writeLong(now);
+      out.writeLong(ttlMs);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      since = in.readLong();
+      epoch = in.readString();
+      now = in.readLong();
+      ttlMs = in.readLong();
     }
 
     @Override
