@@ -63,8 +63,14 @@ final class WebSocketWire implements Wire {
   @Override
   public void write(Buffer frame) {
     if (closed) return;
-    if (sockJs) ws.writeTextMessage(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
-    else ws.writeBinaryMessage(frame);
+    if (!sockJs) {
+      ws.writeBinaryMessage(frame);
+    } else if (connection != null) {
+      // Framed straight from the UTF-8 bytes, like stream payloads.
+      connection.writeToChannel(Unpooled.wrappedBuffer(SockJsFraming.messageWebSocketFrame(frame)));
+    } else {
+      ws.writeTextMessage(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+    }
   }
 
   @Override

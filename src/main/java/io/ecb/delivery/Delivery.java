@@ -59,9 +59,7 @@ public final class Delivery {
   public byte[] sockJsWebSocketFrame() {
     byte[] f = sockJsWebSocketFrame;
     if (f == null) {
-      // SockJS frames are ASCII (messageFrame escapes everything else).
-      byte[] text = sockJsFrame().getBytes(StandardCharsets.US_ASCII);
-      sockJsWebSocketFrame = f = WebSocketFrames.frame(WebSocketFrames.TEXT, text, text.length);
+      sockJsWebSocketFrame = f = SockJsFraming.messageWebSocketFrame(bridgeFrame());
     }
     return f;
   }

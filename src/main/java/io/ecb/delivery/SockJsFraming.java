@@ -1,11 +1,14 @@
 package io.ecb.delivery;
 
+import io.vertx.core.buffer.Buffer;
+
 /** SockJS framing for the WebSocket transport, as sockjs-client expects it. */
 public final class SockJsFraming {
 
   public static final String OPEN = "o";
   public static final String HEARTBEAT = "h";
   private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final int REPLACEMENT = 0xFFFD;
 
   private SockJsFraming() {
   }
@@ -34,6 +37,115 @@ public final class SockJsFraming {
       }
     }
     return sb.append("\"]").toString();
+  }
+
+  /**
+   * {@link #messageFrame(String)} of the UTF-8 text {@code message}, as a complete WebSocket text
+   * frame: built from the bytes in two passes (measure, then write), with no string in between.
+   * The escapes are the same, so both give the same frame.
+   */
+  public static byte[] messageWebSocketFrame(Buffer message) {
+    byte[] in = message.getBytes();
+    int length = 5; // a[" and "]
+    for (int i = 0; i < in.length; ) {
+      int b = in[i] & 0xFF;
+      if (b < 0x80) {
+        length += asciiLength(b);
+        i++;
+      } else {
+        int size = sequenceLength(in, i);
+        length += codePoint(in, i, size) >= 0x10000 ? 12 : 6;
+        i += size;
+      }
+    }
+    byte[] frame = WebSocketFrames.allocate(WebSocketFrames.TEXT, length);
+    int o = WebSocketFrames.headerLength(length);
+    frame[o++] = 'a';
+    frame[o++] = '[';
+    frame[o++] = '"';
+    for (int i = 0; i < in.length; ) {
+      int b = in[i] & 0xFF;
+      if (b < 0x80) {
+        o = writeAscii(frame, o, b);
+        i++;
+      } else {
+        int size = sequenceLength(in, i);
+        int cp = codePoint(in, i, size);
+        if (cp >= 0x10000) {
+          o = writeUnicodeEscape(frame, o, Character.highSurrogate(cp));
+          o = writeUnicodeEscape(frame, o, Character.lowSurrogate(cp));
+        } else {
+          o = writeUnicodeEscape(frame, o, cp);
+        }
+        i += size;
+      }
+    }
+    frame[o++] = '"';
+    frame[o] = ']';
+    return frame;
+  }
+
+  private static int asciiLength(int c) {
+    return switch (c) {
+      case '"', '\\', '\n', '\r', '\t' -> 2;
+      default -> c < 0x20 || c == 0x7f ? 6 : 1;
+    };
+  }
+
+  private static int writeAscii(byte[] out, int o, int c) {
+    switch (c) {
+      case '"' -> { out[o++] = '\\'; out[o++] = '"'; }
+      case '\\' -> { out[o++] = '\\'; out[o++] = '\\'; }
+      case '\n' -> { out[o++] = '\\'; out[o++] = 'n'; }
+      case '\r' -> { out[o++] = '\\'; out[o++] = 'r'; }
+      case '\t' -> { out[o++] = '\\'; out[o++] = 't'; }
+      default -> {
+        if (c < 0x20 || c == 0x7f) return writeUnicodeEscape(out, o, c);
+        out[o++] = (byte) c;
+      }
+    }
+    return o;
+  }
+
+  private static int writeUnicodeEscape(byte[] out, int o, int c) {
+    out[o++] = '\\';
+    out[o++] = 'u';
+    out[o++] = (byte) HEX[(c >> 12) & 0xF];
+    out[o++] = (byte) HEX[(c >> 8) & 0xF];
+    out[o++] = (byte) HEX[(c >> 4) & 0xF];
+    out[o++] = (byte) HEX[c & 0xF];
+    return o;
+  }
+
+  /**
+   * Bytes of the UTF-8 sequence starting at {@code i}; 1 for a byte that starts no complete, valid
+   * sequence (decoded as U+FFFD, as a String decoder would).
+   */
+  private static int sequenceLength(byte[] in, int i) {
+    int b = in[i] & 0xFF;
+    int size = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? (b <= 0xEF ? 3 : 1) : b >= 0xC2 ? 2 : 1;
+    if (size == 1 || i + size > in.length) return 1;
+    for (int k = 1; k < size; k++) {
+      if ((in[i + k] & 0xC0) != 0x80) return 1;
+    }
+    int cp = decode(in, i, size);
+    boolean valid = switch (size) {
+      case 3 -> cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
+      case 4 -> cp >= 0x10000 && cp <= 0x10FFFF;
+      default -> true;
+    };
+    return valid ? size : 1;
+  }
+
+  private static int codePoint(byte[] in, int i, int size) {
+    return size == 1 ? REPLACEMENT : decode(in, i, size);
+  }
+
+  private static int decode(byte[] in, int i, int size) {
+    int b = in[i] & 0xFF;
+    int cp = size == 2 ? b & 0x1F : size == 3 ? b & 0x0F : b & 0x07;
+    for (int k = 1; k < size; k++) cp = (cp << 6) | (in[i + k] & 0x3F);
+    return cp;
   }
 
   /** {@code c[code,"reason"]}: the close frame; sockjs-client reports code and reason to the page. */

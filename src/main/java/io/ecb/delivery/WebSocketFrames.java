@@ -17,8 +17,14 @@ public final class WebSocketFrames {
 
   /** The frame carrying {@code payload} whole, with opcode {@link #TEXT} or {@link #BINARY}. */
   public static byte[] frame(byte opcode, byte[] payload, int length) {
-    int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
-    byte[] f = new byte[header + length];
+    byte[] f = allocate(opcode, length);
+    System.arraycopy(payload, 0, f, headerLength(length), length);
+    return f;
+  }
+
+  /** The bytes of a frame whose payload is {@code length} bytes long, header written, payload to fill. */
+  static byte[] allocate(byte opcode, int length) {
+    byte[] f = new byte[headerLength(length) + length];
     f[0] = (byte) (FIN | opcode);
     if (length < 126) {
       f[1] = (byte) length;
@@ -31,7 +37,11 @@ public final class WebSocketFrames {
       long l = length;
       for (int i = 0; i < 8; i++) f[2 + i] = (byte) (l >>> (56 - 8 * i));
     }
-    System.arraycopy(payload, 0, f, header, length);
     return f;
+  }
+
+  /** Where the payload starts in a frame of a {@code length}-byte payload. */
+  static int headerLength(int length) {
+    return length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
   }
 }

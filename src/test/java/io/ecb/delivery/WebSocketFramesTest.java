@@ -50,6 +50,32 @@ class WebSocketFramesTest {
     client.finishAndReleaseAll();
   }
 
+  // Escapes, control characters, DEL, two-, three- and four-byte UTF-8, and lengths whose escaped
+  // frame crosses the 7-bit and 16-bit length headers.
+  @ParameterizedTest
+  @ValueSource(strings = {"", "plain", "{\"q\":\"a \\\"b\\\" c\\\\d\"}", "tab\tnl\ncr\r nul\u0000 bell\u0007 del\u007f",
+    "caf\u00e9 \u20ac \u4e2d\u6587 \ud83d\ude00 end", "x", "\u00e9", "\ud83d\ude00"})
+  void sockJsFramesFromBytesMatchFramesFromText(String text) {
+    for (int repeat : new int[] {1, 20, 121, 122, 10_000}) {
+      String message = text.repeat(repeat);
+      byte[] frame = SockJsFraming.messageWebSocketFrame(Buffer.buffer(message));
+      EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(
+        WebSocketDecoderConfig.newBuilder().expectMaskedFrames(false).maxFramePayloadLength(1 << 20).build()));
+      client.writeInbound(Unpooled.wrappedBuffer(frame));
+      TextWebSocketFrame decoded = client.readInbound();
+      assertEquals(SockJsFraming.messageFrame(message), decoded.text());
+      decoded.release();
+      client.finishAndReleaseAll();
+    }
+  }
+
+  @Test
+  void bytesThatAreNotUtf8AreFramedAsReplacementCharacters() {
+    byte[] frame = SockJsFraming.messageWebSocketFrame(Buffer.buffer(new byte[] {'a', (byte) 0xC0, (byte) 0xE2, (byte) 0x82, 'b', (byte) 0xFF}));
+    String text = new String(frame, WebSocketFrames.headerLength(frame.length - 2), frame.length - 2, StandardCharsets.US_ASCII);
+    assertEquals("a[\"a\\ufffd\\ufffd\\ufffdb\\ufffd\"]", text);
+  }
+
   @Test
   void aBatchIsEachDeliverysFrameInOrder() {
     List<Delivery> deliveries = List.of(
