@@ -144,10 +144,10 @@ public final class BridgeServer {
       ws.textMessageHandler(text -> {
         List<String> frames = SockJsFrames.decode(text);
         if (frames == null) session.close(CloseReason.PROTOCOL_ERROR);
-        else frames.forEach(f -> session.onFrame(Buffer.buffer(f)));
+        else frames.forEach(session::onFrame);
       });
     } else {
-      ws.textMessageHandler(text -> session.onFrame(Buffer.buffer(text)));
+      ws.textMessageHandler(session::onFrame);
       ws.binaryMessageHandler(session::onFrame);
     }
     ws.closeHandler(v -> session.closed());

@@ -81,6 +81,38 @@ final class BridgeSession implements Fanout.Subscriber {
       replyError("invalid_json");
       return;
     }
+    onMessage(msg, data.length());
+  }
+
+  /** A frame that arrived as text (every SockJS message): parsed from the string, with no byte copy. */
+  void onFrame(String text) {
+    if (closed) return;
+    JsonObject msg;
+    try {
+      msg = new JsonObject(text);
+    } catch (RuntimeException e) {
+      replyError("invalid_json");
+      return;
+    }
+    // Its UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
+    onMessage(msg, text.length() <= server.maxFrameBytes / 3 ? text.length() : utf8Length(text));
+  }
+
+  private static long utf8Length(String text) {
+    long bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) bytes += 1;
+      else if (c < 0x800) bytes += 2;
+      else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    }
+    return bytes;
+  }
+
+  private void onMessage(JsonObject msg, long frameBytes) {
     String type = msg.getValue("type") instanceof String s ? s : null;
     if (type == null) {
       replyError("missing_type");
@@ -97,7 +129,7 @@ final class BridgeSession implements Fanout.Subscriber {
     }
     String replyAddress = msg.getValue("replyAddress") instanceof String s ? s : null;
     JsonObject headers = msg.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
-    if (data.length() > server.maxFrameBytes) {
+    if (frameBytes > server.maxFrameBytes) {
       refuse(address, replyAddress, new EcbException(ErrorCode.PAYLOAD_TOO_LARGE,
         "frame exceeds " + server.maxFrameBytes + " bytes"));
       return;

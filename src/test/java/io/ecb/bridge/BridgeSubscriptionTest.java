@@ -177,6 +177,16 @@ class BridgeSubscriptionTest extends NodeTestBase {
   }
 
   @Test
+  void theFrameLimitCountsUtf8BytesNotCharacters() {
+    BridgeClient c = bridge();
+    // 25,000 characters, 75,000 bytes: over the 64 KiB limit only when counted in bytes.
+    String big = "\u20ac".repeat(25_000);
+    assertThatThrownBy(() -> c.request("ecb.getContacts", user("u1"), new JsonObject().put("pad", big)).await())
+      .isInstanceOfSatisfying(BridgeClient.Failure.class, f -> assertThat(f.code()).isEqualTo("PAYLOAD_TOO_LARGE"));
+    c.close().await();
+  }
+
+  @Test
   void unregisterStopsDelivery() {
     String token = backend.addThread("t-unreg", "u1", "u2").getString("threadToken");
     BridgeClient u2 = bridge();
