@@ -9,6 +9,22 @@ public final class SockJsFraming {
   public static final String HEARTBEAT = "h";
   private static final char[] HEX = "0123456789abcdef".toCharArray();
   private static final int REPLACEMENT = 0xFFFD;
+  /**
+   * How each ASCII character is written inside the frame's string, the way the stock Vert.x SockJS
+   * server escapes it: null where it stands for itself. Control characters and DEL go out as
+   * \\uXXXX, as does everything beyond ASCII; every SockJS client decodes that.
+   */
+  private static final String[] ASCII_ESCAPES = new String[0x80];
+
+  static {
+    for (int c = 0; c < 0x20; c++) ASCII_ESCAPES[c] = unicodeEscape(c);
+    ASCII_ESCAPES[0x7f] = unicodeEscape(0x7f);
+    ASCII_ESCAPES['"'] = "\\\"";
+    ASCII_ESCAPES['\\'] = "\\\\";
+    ASCII_ESCAPES['\n'] = "\\n";
+    ASCII_ESCAPES['\r'] = "\\r";
+    ASCII_ESCAPES['\t'] = "\\t";
+  }
 
   private SockJsFraming() {
   }
@@ -19,30 +35,17 @@ public final class SockJsFraming {
     sb.append("a[\"");
     for (int i = 0; i < message.length(); i++) {
       char c = message.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          // Non-ASCII and control characters go out as \\uXXXX, which every SockJS client decodes.
-          if (c < 0x20 || c >= 0x7f) {
-            sb.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF])
-              .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
-          } else {
-            sb.append(c);
-          }
-        }
-      }
+      String escape = c < 0x80 ? ASCII_ESCAPES[c] : unicodeEscape(c);
+      if (escape == null) sb.append(c);
+      else sb.append(escape);
     }
     return sb.append("\"]").toString();
   }
 
   /**
    * {@link #messageFrame(String)} of the UTF-8 text {@code message}, as a complete WebSocket text
-   * frame: built from the bytes in two passes (measure, then write), with no string in between.
-   * The escapes are the same, so both give the same frame.
+   * frame: built from the bytes in two passes (measure, then write), with no string in between,
+   * and the same escapes.
    */
   public static byte[] messageWebSocketFrame(Buffer message) {
     byte[] in = message.getBytes();
@@ -50,11 +53,12 @@ public final class SockJsFraming {
     for (int i = 0; i < in.length; ) {
       int b = in[i] & 0xFF;
       if (b < 0x80) {
-        length += asciiLength(b);
+        length += ASCII_ESCAPES[b] == null ? 1 : ASCII_ESCAPES[b].length();
         i++;
       } else {
+        // A four-byte sequence is a code point beyond the BMP: two escaped UTF-16 surrogates.
         int size = sequenceLength(in, i);
-        length += codePoint(in, i, size) >= 0x10000 ? 12 : 6;
+        length += size == 4 ? 12 : 6;
         i += size;
       }
     }
@@ -70,8 +74,8 @@ public final class SockJsFraming {
         i++;
       } else {
         int size = sequenceLength(in, i);
-        int cp = codePoint(in, i, size);
-        if (cp >= 0x10000) {
+        int cp = size == 1 ? REPLACEMENT : decode(in, i, size);
+        if (size == 4) {
           o = writeUnicodeEscape(frame, o, Character.highSurrogate(cp));
           o = writeUnicodeEscape(frame, o, Character.lowSurrogate(cp));
         } else {
@@ -85,24 +89,12 @@ public final class SockJsFraming {
     return frame;
   }
 
-  private static int asciiLength(int c) {
-    return switch (c) {
-      case '"', '\\', '\n', '\r', '\t' -> 2;
-      default -> c < 0x20 || c == 0x7f ? 6 : 1;
-    };
-  }
-
   private static int writeAscii(byte[] out, int o, int c) {
-    switch (c) {
-      case '"' -> { out[o++] = '\\'; out[o++] = '"'; }
-      case '\\' -> { out[o++] = '\\'; out[o++] = '\\'; }
-      case '\n' -> { out[o++] = '\\'; out[o++] = 'n'; }
-      case '\r' -> { out[o++] = '\\'; out[o++] = 'r'; }
-      case '\t' -> { out[o++] = '\\'; out[o++] = 't'; }
-      default -> {
-        if (c < 0x20 || c == 0x7f) return writeUnicodeEscape(out, o, c);
-        out[o++] = (byte) c;
-      }
+    String escape = ASCII_ESCAPES[c];
+    if (escape == null) {
+      out[o++] = (byte) c;
+    } else {
+      for (int k = 0; k < escape.length(); k++) out[o++] = (byte) escape.charAt(k);
     }
     return o;
   }
@@ -115,6 +107,10 @@ public final class SockJsFraming {
     out[o++] = (byte) HEX[(c >> 4) & 0xF];
     out[o++] = (byte) HEX[c & 0xF];
     return o;
+  }
+
+  private static String unicodeEscape(int c) {
+    return new String(new char[] {'\\', 'u', HEX[(c >> 12) & 0xF], HEX[(c >> 8) & 0xF], HEX[(c >> 4) & 0xF], HEX[c & 0xF]});
   }
 
   /**
@@ -135,10 +131,6 @@ public final class SockJsFraming {
       default -> true;
     };
     return valid ? size : 1;
-  }
-
-  private static int codePoint(byte[] in, int i, int size) {
-    return size == 1 ? REPLACEMENT : decode(in, i, size);
   }
 
   private static int decode(byte[] in, int i, int size) {
