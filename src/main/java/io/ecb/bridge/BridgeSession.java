@@ -5,6 +5,7 @@ import io.ecb.chat.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.Fanout;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -73,43 +75,25 @@ final class BridgeSession implements Fanout.Subscriber {
 
   /** Called on the connection's context for every bridge frame the client sends. */
   void onFrame(Buffer data) {
-    if (closed) return;
-    JsonObject msg;
-    try {
-      msg = new JsonObject(data);
-    } catch (RuntimeException e) {
-      replyError("invalid_json");
-      return;
-    }
-    onMessage(msg, data.length());
+    onFrame(() -> new JsonObject(data), data.length());
   }
 
   /** A frame that arrived as text (every SockJS message): parsed from the string, with no byte copy. */
   void onFrame(String text) {
+    // Its UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
+    onFrame(() -> new JsonObject(text), text.length() <= server.maxFrameBytes / 3 ? text.length() : ByteBufUtil.utf8Bytes(text));
+  }
+
+  private void onFrame(Supplier<JsonObject> parse, long frameBytes) {
     if (closed) return;
     JsonObject msg;
     try {
-      msg = new JsonObject(text);
+      msg = parse.get();
     } catch (RuntimeException e) {
       replyError("invalid_json");
       return;
     }
-    // Its UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
-    onMessage(msg, text.length() <= server.maxFrameBytes / 3 ? text.length() : utf8Length(text));
-  }
-
-  private static long utf8Length(String text) {
-    long bytes = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < 0x80) bytes += 1;
-      else if (c < 0x800) bytes += 2;
-      else if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    }
-    return bytes;
+    onMessage(msg, frameBytes);
   }
 
   private void onMessage(JsonObject msg, long frameBytes) {
