@@ -6,7 +6,6 @@ import io.ecb.support.NodeTestBase;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import org.junit.jupiter.api.Test;
 
 import java.io.Serial;
@@ -74,17 +73,5 @@ class ClusterMapsTest extends NodeTestBase {
     public String process(Map.Entry<String, String> entry) {
       throw new IllegalStateException("refused");
     }
-  }
-
-  private Context verticleContext() {
-    Promise<Context> started = Promise.promise();
-    node.vertx.deployVerticle(new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        started.complete(context);
-        return Future.succeededFuture();
-      }
-    }).await();
-    return started.future().await();
   }
 }

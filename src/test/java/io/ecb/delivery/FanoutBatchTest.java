@@ -2,8 +2,6 @@ package io.ecb.delivery;
 
 import io.ecb.support.NodeTestBase;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
@@ -89,18 +87,5 @@ class FanoutBatchTest extends NodeTestBase {
     for (int i = 1; i < all.size(); i++) assertEquals(all.get(i - 1) + 1, all.get(i));
     fanout.unsubscribe(stream, watcher);
     fanout.unsubscribe(stream, follower);
-  }
-
-  /** The context of a new verticle on the node: each takes the next event loop. */
-  private ContextInternal verticleContext() {
-    Promise<Context> started = Promise.promise();
-    node.vertx.deployVerticle(new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        started.complete(context);
-        return Future.succeededFuture();
-      }
-    }).await();
-    return (ContextInternal) started.future().await();
   }
 }

@@ -1,6 +1,11 @@
 package io.ecb.support;
 
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +52,19 @@ public abstract class NodeTestBase {
     if (node != null) node.close().await();
     if (backend != null) backend.close().await();
     if (vertx != null) vertx.close().await();
+  }
+
+  /** The context of a fresh verticle on the node: an event loop of the node's, as a connection has. */
+  protected ContextInternal verticleContext() {
+    Promise<Context> started = Promise.promise();
+    node.vertx.deployVerticle(new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        started.complete(context);
+        return Future.succeededFuture();
+      }
+    }).await();
+    return (ContextInternal) started.future().await();
   }
 
   protected BridgeClient bridge() {

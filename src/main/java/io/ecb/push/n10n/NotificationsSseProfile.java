@@ -1,6 +1,5 @@
 package io.ecb.push.n10n;
 
-import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
@@ -9,6 +8,7 @@ import io.ecb.http.SseWriter;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
+import io.ecb.cluster.ClusterMaps;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;

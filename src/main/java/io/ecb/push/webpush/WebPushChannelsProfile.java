@@ -1,12 +1,12 @@
 package io.ecb.push.webpush;
 
-import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
+import io.ecb.cluster.ClusterMaps;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Streams;
 import io.ecb.http.ChatApi;
