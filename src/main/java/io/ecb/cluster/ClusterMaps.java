@@ -7,11 +7,12 @@ import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -32,18 +33,19 @@ public final class ClusterMaps {
    * <p>Not {@code Future.fromCompletionStage}: Hazelcast runs a plain {@code whenComplete} callback
    * on {@code ForkJoinPool.commonPool()}, and when that pool has no parallelism (a process limited
    * to one or two CPUs, as in a container) it starts a new thread for every callback. Here the
-   * callback only completes a plain future, whose result Vert.x hands to the caller's event loop.
+   * callback runs in the Hazelcast thread and only completes the context's promise, which hands the
+   * result to the caller's event loop.
    */
   public static <T> Future<T> future(Vertx vertx, CompletionStage<T> stage) {
-    CompletableFuture<T> done = new CompletableFuture<>();
+    Promise<T> promise = ((ContextInternal) vertx.getOrCreateContext()).promise();
     stage.whenCompleteAsync((value, failure) -> {
       if (failure == null) {
-        done.complete(value);
+        promise.complete(value);
       } else {
-        done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
+        promise.fail(failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
       }
     }, IN_COMPLETING_THREAD);
-    return Future.fromCompletionStage(done, vertx.getOrCreateContext());
+    return promise.future();
   }
 
   /**
