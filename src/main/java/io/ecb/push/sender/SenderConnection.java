@@ -33,6 +33,13 @@ import java.util.logging.Logger;
 abstract class SenderConnection {
 
   private static final Logger LOG = Logger.getLogger(SenderConnection.class.getName());
+  /**
+   * When the first repair runs after the connection goes live. Its consumer is registered, but a
+   * node learns of a new registration from a cluster event (Vert.x batches them every 20 ms), so
+   * for a moment a publish, even on this node, may still go only to the channel's previous
+   * listeners; the message is queued in Hazelcast all the same, and the repair sends it.
+   */
+  private static final long FIRST_RESYNC_MS = 250;
 
   /** Close reasons of the protocol (the WebSocket close reason text). */
   static final String NORMAL = "3000";
@@ -121,7 +128,7 @@ abstract class SenderConnection {
         new JsonObject().put("type", "replace").put("conn", id).put("at", connectedAt));
       resync();
       SenderConfig c = profile.config;
-      resyncTimer = vertx.setPeriodic(c.resyncMs(), t -> resync());
+      resyncTimer = vertx.setPeriodic(Math.min(FIRST_RESYNC_MS, c.resyncMs()), c.resyncMs(), t -> resync());
       touchTimer = vertx.setPeriodic(Math.max(1000, c.channelTtlSeconds() * 250), t -> profile.store.touch(ref));
       long refreshEvery = Math.max(1000, c.maxAgeSeconds() * 1000 / 6);
       refreshTimer = vertx.setPeriodic(refreshEvery, t -> refreshSecret());
