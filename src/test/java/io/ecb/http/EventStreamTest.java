@@ -36,6 +36,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(60)
 class EventStreamTest extends NodeTestBase {
 
+  /** The burst test alone makes about 140 requests as one user within a second or less. */
+  @Override
+  protected void configure(JsonObject config) {
+    config.getJsonObject("limits").put("requestBurst", 1000);
+  }
+
   /** One SSE event: its {@code id:} (null when it had none) and its {@code data:} JSON. */
   record Event(String id, JsonObject data) {
     /** The id as stream → "epoch:offset". */
