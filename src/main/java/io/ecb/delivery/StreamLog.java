@@ -1,6 +1,5 @@
 package io.ecb.delivery;
 
-import io.ecb.cluster.ClusterMaps;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
@@ -8,12 +7,12 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import io.ecb.cluster.ClusterMaps;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,7 @@ public final class StreamLog {
   public static final String MAP = "ecb.streams";
 
   private final Vertx vertx;
-  private final IMap<String, History> map;
+  private final IMap<String, StreamHistory> map;
   private final int maxSize;
   private final long ttlMs;
   /** Payloads handed to reconnecting clients, and recoveries that history could not cover. */
@@ -203,7 +202,7 @@ public final class StreamLog {
     return run(stream, new Read(sinceOffset, epoch, System.currentTimeMillis(), ttlMs));
   }
 
-  private <R> Future<R> run(String stream, EntryProcessor<String, History, R> processor) {
+  private <R> Future<R> run(String stream, EntryProcessor<String, StreamHistory, R> processor) {
     return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
 
@@ -211,70 +210,7 @@ public final class StreamLog {
     return UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** The stored state of one stream. */
-  static final class History implements DataSerializable {
-    String epoch;
-    long lastOffset;
-    final ArrayDeque<Appended> entries = new ArrayDeque<>();
-    final ArrayDeque<Long> times = new ArrayDeque<>();
-
-    History(String epoch) {
-      this.epoch = epoch;
-    }
-
-    private History() {
-    }
-
-    void trim(int maxSize, long now, long ttlMs) {
-      while (!entries.isEmpty() && (entries.size() > maxSize || times.peekFirst() < now - ttlMs)) {
-        entries.pollFirst();
-        times.pollFirst();
-      }
-    }
-
-    /** Entries after {@code since}, or null when some of them are no longer held. */
-    List<String> after(long since, long now, long ttlMs) {
-      List<String> out = new ArrayList<>();
-      long expect = since + 1;
-      var it = entries.iterator();
-      var ts = times.iterator();
-      while (it.hasNext()) {
-        Appended a = it.next();
-        long t = ts.next();
-        if (a.offset() <= since) continue;
-        if (a.offset() != expect || t < now - ttlMs) return null;
-        out.add(a.json());
-        expect++;
-      }
-      return expect == lastOffset + 1 ? out : null;
-    }
-
-    @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeString(epoch);
-      out.writeLong(lastOffset);
-      out.writeInt(entries.size());
-      var ts = times.iterator();
-      for (Appended a : entries) {
-        out.writeLong(a.offset);
-        out.writeString(a.json);
-        out.writeLong(ts.next());
-      }
-    }
-
-    @Override
-    public void readData(ObjectDataInput in) throws IOException {
-      epoch = in.readString();
-      lastOffset = in.readLong();
-      int n = in.readInt();
-      for (int i = 0; i < n; i++) {
-        entries.addLast(new Appended(in.readLong(), epoch, in.readString()));
-        times.addLast(in.readLong());
-      }
-    }
-  }
-
-  static final class Append implements EntryProcessor<String, History, Appended>, DataSerializable {
+  static final class Append implements EntryProcessor<String, StreamHistory, Appended>, DataSerializable {
     private String template;
     private String epochIfNew;
     private long now;
@@ -311,22 +247,20 @@ public final class StreamLog {
     }
 
     @Override
-    public Appended process(Map.Entry<String, History> entry) {
-      History h = entry.getValue();
-      if (h == null) h = new History(epochIfNew);
+    public Appended process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
+      if (h == null) h = new StreamHistory(epochIfNew);
       long offset = ++h.lastOffset;
       String json = template.substring(0, template.length() - 1)
         + ",\"offset\":" + offset + ",\"epoch\":\"" + h.epoch + "\"}";
-      Appended a = new Appended(offset, h.epoch, json);
-      h.entries.addLast(a);
-      h.times.addLast(now);
-      h.trim(maxSize, now, ttlMs);
+      h.add(offset, now, json);
+      h.trim(maxSize, now - ttlMs);
       entry.setValue(h);
-      return a;
+      return new Appended(offset, h.epoch, json);
     }
   }
 
-  static final class Recover implements EntryProcessor<String, History, Recovery>, DataSerializable {
+  static final class Recover implements EntryProcessor<String, StreamHistory, Recovery>, DataSerializable {
     private long since;
     private String epoch;
     private String epochIfNew;
@@ -363,22 +297,22 @@ public final class StreamLog {
     }
 
     @Override
-    public Recovery process(Map.Entry<String, History> entry) {
-      History h = entry.getValue();
+    public Recovery process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
       if (h == null) {
-        h = new History(epochIfNew);
+        h = new StreamHistory(epochIfNew);
         entry.setValue(h);
       }
       Position p = new Position(h.lastOffset, h.epoch);
       if (since < 0 || !h.epoch.equals(epoch) || since > h.lastOffset) {
         return new Recovery(p, false, List.of());
       }
-      List<String> missed = h.after(since, now, ttlMs);
+      List<String> missed = h.after(since, now - ttlMs);
       return missed == null ? new Recovery(p, false, List.of()) : new Recovery(p, true, missed);
     }
   }
 
-  static final class Read implements EntryProcessor<String, History, List<Appended>>, ReadOnly, DataSerializable {
+  static final class Read implements EntryProcessor<String, StreamHistory, List<Appended>>, ReadOnly, DataSerializable {
     private long since;
     private String epoch;
     private long now;
@@ -411,21 +345,14 @@ public final class StreamLog {
     }
 
     @Override
-    public List<Appended> process(Map.Entry<String, History> entry) {
-      History h = entry.getValue();
+    public List<Appended> process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
       if (h == null || !h.epoch.equals(epoch)) return List.of();
-      // Whatever is still held after `since`, even when older entries are gone.
-      List<Appended> out = new ArrayList<>();
-      var ts = h.times.iterator();
-      for (Appended a : h.entries) {
-        long t = ts.next();
-        if (a.offset() > since && t >= now - ttlMs) out.add(a);
-      }
-      return out;
+      return h.held(since, now - ttlMs);
     }
 
     @Override
-    public EntryProcessor<String, History, List<Appended>> getBackupProcessor() {
+    public EntryProcessor<String, StreamHistory, List<Appended>> getBackupProcessor() {
       return null;
     }
   }
