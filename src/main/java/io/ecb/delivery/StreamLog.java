@@ -14,9 +14,10 @@ import io.vertx.core.Vertx;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -206,8 +207,13 @@ public final class StreamLog {
     return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
 
+  /**
+   * 32 random bits, used only if the stream turns out to be new. Every call needs one (processors
+   * are replayed on backups, so they cannot draw it themselves); a {@code SecureRandom} per append
+   * cost a lock and a read of the system's entropy source.
+   */
   private static String newEpoch() {
-    return UUID.randomUUID().toString().substring(0, 8);
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   }
 
   static final class Append implements EntryProcessor<String, StreamHistory, Appended>, DataSerializable {
