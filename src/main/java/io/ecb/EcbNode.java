@@ -106,8 +106,8 @@ public final class EcbNode {
       })
       .map(p -> {
         actualPort = p;
-        timers[0] = vertx.setPeriodic(2_500, t -> bridge.sweep(false));
-        timers[1] = vertx.setPeriodic(25_000, t -> bridge.sweep(true));
+        timers[0] = vertx.setPeriodic(BridgeServer.SWEEP_MS, t -> bridge.sweepPings());
+        timers[1] = vertx.setPeriodic(bridge.heartbeatTurnMs(), t -> bridge.heartbeatTurn());
         timers[2] = vertx.setPeriodic(60_000, t -> chat.sweep());
         LOG.info("ECB listening on port " + p);
         return null;

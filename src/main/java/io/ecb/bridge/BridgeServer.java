@@ -56,6 +56,10 @@ public final class BridgeServer {
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
+  public static final long SWEEP_MS = 2_500;
+  /** In how many turns every connection's heartbeat is checked once. */
+  static final int HEARTBEAT_SLOTS = 5;
+  private long heartbeatTurns;
 
   public BridgeServer(Vertx vertx, ChatService chat, Fanout fanout, EcbConfig config) {
     this.vertx = vertx;
@@ -167,12 +171,31 @@ public final class BridgeServer {
   }
 
   /** Closes sessions that stopped pinging and sends SockJS heartbeats; run periodically. */
-  public void sweep(boolean heartbeat) {
+  /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
+  public void sweepPings() {
     long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;
     for (BridgeSession s : sessions) {
       if (s.lastPing < deadline) s.closeLater(CloseReason.PING_TIMEOUT);
-      else if (heartbeat) s.wire().heartbeat();
     }
+  }
+
+  /**
+   * One turn of heartbeat checks, for the connections in this turn's slot; runs every
+   * {@link #heartbeatTurnMs()}. Each connection is checked twice per {@code limits.heartbeatSeconds}
+   * and sends SockJS {@code h} only when nothing else went out for that long, so an idle
+   * connection hears from the server every {@code heartbeatSeconds} (25 s, as SockJS servers do)
+   * and a busy one never needs a heartbeat. Checking all connections at once wrote
+   * thousands of frames in one burst that held up every event loop (src/bench/README.md, S3).
+   */
+  public void heartbeatTurn() {
+    int slot = (int) (heartbeatTurns++ % HEARTBEAT_SLOTS);
+    for (BridgeSession s : sessions) {
+      if (s.heartbeatSlot == slot) s.wire().heartbeat();
+    }
+  }
+
+  public long heartbeatTurnMs() {
+    return Math.max(1, config.limits.heartbeatSeconds * 1000 / (2 * HEARTBEAT_SLOTS));
   }
 
   public int connectionCount() {

@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -39,6 +40,8 @@ final class BridgeSession implements Fanout.Subscriber {
   private final Map<String, String> registrations = new HashMap<>(2); // most connections follow one or two streams
   private Future<Void> barrier = Future.succeededFuture();
   volatile long lastPing = System.currentTimeMillis();
+  /** Which heartbeat turn checks this connection: spread at random, so that not all are checked at once. */
+  final int heartbeatSlot = ThreadLocalRandom.current().nextInt(BridgeServer.HEARTBEAT_SLOTS);
   private final Context context;
   private boolean closed;
 

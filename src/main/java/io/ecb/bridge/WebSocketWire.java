@@ -34,6 +34,10 @@ final class WebSocketWire implements Wire {
   private final boolean sockJs;
   private final Runnable onSlow;
   private volatile boolean closed;
+  /** Something was written since the last heartbeat check: a busy connection needs no heartbeat. */
+  private volatile boolean wrote;
+  /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
+  private int idleChecks;
 
   WebSocketWire(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
@@ -63,6 +67,7 @@ final class WebSocketWire implements Wire {
   @Override
   public void write(Buffer frame) {
     if (closed) return;
+    markWritten();
     if (!sockJs) {
       ws.writeBinaryMessage(frame);
     } else if (connection != null) {
@@ -105,12 +110,30 @@ final class WebSocketWire implements Wire {
       onSlow.run();
       return false;
     }
+    markWritten();
     return true;
   }
 
+  /** Read before written: the hot path stores to the field only on a connection's first write after a check. */
+  private void markWritten() {
+    if (!wrote) wrote = true;
+  }
+
+  /**
+   * Called twice per heartbeat interval: SockJS {@code h} on the second check in a row that finds
+   * nothing written, so the silence never reaches the interval and an idle connection gets one
+   * heartbeat per interval.
+   */
   @Override
   public void heartbeat() {
-    if (sockJs && !closed) ws.writeTextMessage(SockJsFraming.HEARTBEAT);
+    if (!sockJs || closed) return;
+    if (wrote) {
+      wrote = false;
+      idleChecks = 0;
+    } else if (++idleChecks == 2) {
+      idleChecks = 0;
+      ws.writeTextMessage(SockJsFraming.HEARTBEAT);
+    }
   }
 
   @Override

@@ -18,7 +18,10 @@ interface Wire {
     for (Delivery d : batch.deliveries()) deliver(d);
   }
 
-  /** Transport-level keep-alive, for wires that need one (SockJS {@code h}). */
+  /**
+   * Transport-level keep-alive, for wires that need one (SockJS {@code h}): called twice per
+   * heartbeat interval, it writes one only when nothing else went out for that long.
+   */
   default void heartbeat() {
   }
 

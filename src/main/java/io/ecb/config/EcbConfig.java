@@ -141,6 +141,7 @@ public final class EcbConfig {
     public final int outboundQueueBytes;
     public final long typingIntervalMs;
     public final long pingTimeoutMs;
+    public final long heartbeatSeconds;
     public final long dedupSeconds;
 
     Limits(JsonObject o) {
@@ -150,6 +151,7 @@ public final class EcbConfig {
       outboundQueueBytes = o.getInteger("outboundQueueBytes", 1024 * 1024);
       typingIntervalMs = o.getLong("typingIntervalMs", 1000L);
       pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
+      heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
     }
   }

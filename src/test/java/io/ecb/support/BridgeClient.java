@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A bridge client for tests that speaks what sockjs-client and the standard bridge client put on
@@ -50,6 +51,8 @@ public final class BridgeClient {
   private final Map<String, Queue<JsonObject>> received = new HashMap<>();
   private final Map<String, Queue<Promise<JsonObject>>> waiting = new HashMap<>();
   public final Queue<JsonObject> errors = new ArrayDeque<>();
+  /** SockJS heartbeat frames received. */
+  public final AtomicInteger heartbeats = new AtomicInteger();
   private final Promise<JsonObject> closed = Promise.promise();
 
   private BridgeClient(Vertx vertx, boolean raw) {
@@ -98,8 +101,7 @@ public final class BridgeClient {
     }
     switch (text.charAt(0)) {
       case 'o' -> opened.tryComplete(this);
-      case 'h' -> {
-      }
+      case 'h' -> heartbeats.incrementAndGet();
       case 'a' -> new JsonArray(text.substring(1)).forEach(m -> onFrame(new JsonObject((String) m)));
       case 'c' -> {
         JsonArray c = new JsonArray(text.substring(1));
