@@ -20,6 +20,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -91,11 +92,24 @@ public final class BackendClient {
     return client.postAbs(baseUrl + "/" + operation)
       .timeout(config.timeoutMs(operation))
       .putHeader("Content-Type", "application/json")
-      .putHeader(WebhookSignature.REQUEST_ID, UUID.randomUUID().toString())
+      .putHeader(WebhookSignature.REQUEST_ID, requestId())
       .putHeader(WebhookSignature.TIMESTAMP, timestamp)
       .putHeader(WebhookSignature.HEADER, WebhookSignature.sign(config.webhookSecrets, timestamp, payload.getBytes()))
       .sendBuffer(payload)
       .compose(resp -> interpret(operation, resp));
+  }
+
+  /**
+   * A random (version 4) UUID for the request-id header. It only has to be unique (the signature
+   * covers the timestamp and body, not the id), so it comes from ThreadLocalRandom rather than
+   * UUID.randomUUID's SecureRandom, which takes a lock and reads the system's entropy source for
+   * every webhook call.
+   */
+  private static String requestId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(high, low).toString();
   }
 
   private static Future<Object> interpret(String operation, HttpResponse<Buffer> resp) {

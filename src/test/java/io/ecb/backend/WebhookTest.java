@@ -278,7 +278,7 @@ class WebhookTest extends NodeTestBase {
       assertThat(call.signatureValid()).as(op + " signature").isTrue();
       assertThat(call.headers().get("Content-Type")).as(op).startsWith("application/json");
       String id = call.headers().get("ECB-Request-Id");
-      assertThat(id).as(op + " ECB-Request-Id").matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+      assertThat(id).as(op + " ECB-Request-Id, a version 4 UUID").matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
       assertThat(requestIds.add(id)).as(op + " request id is new").isTrue();
       assertThat(Long.parseLong(call.headers().get("ECB-Timestamp"))).as(op + " ECB-Timestamp").isBetween(before, after);
       assertThat(call.headers().get("ECB-Signature")).as(op).matches("v1=[0-9a-f]{64}");
