@@ -208,7 +208,8 @@ best_step() { # log
 s3() {
   start_server ecb
   load --proto=ecb --port="$PORT" --mode=chat --threads=$CHAT_THREADS --seconds=$CHAT_SECONDS \
-    --warmup-seconds=$CHAT_WARMUP --stub-port=$STUB_PORT --sources=4 --source-base=10 </dev/null 2>&1 \
+    --warmup-seconds=$CHAT_WARMUP --stub-port=$STUB_PORT --sources=4 --source-base=10 \
+    ${CHAT_SLOW_LOG:+--slow-log=$CHAT_SLOW_LOG} </dev/null 2>&1 \
     | tee "$OUT/s3-ecb.log" | grep -E '^(CHAT|CONNECTED|WARN|sendMessage failed)' >&2 || true
   stop_pid "$SERVER_PID"
   local k

@@ -433,6 +433,14 @@ public final class LoadClient {
     final AtomicLong sendErrors = new AtomicLong();
     final AtomicLong ownCopies = new AtomicLong();
     final String pad = "x".repeat(Math.max(0, args.getInt("message-bytes", 100) - 30));
+    /**
+     * With {@code --slow-log=FILE}: every delivery of the measured period slower than
+     * {@code --slow-log-ms} (5), as "intended-ms received-ms latency-us" in wall-clock time, to be
+     * lined up with the server's GC log ({@code -Xlog:gc:file=...:time}) or other events.
+     */
+    final String slowLogFile = args.get("slow-log", "");
+    final long slowNanos = args.getInt("slow-log-ms", 5) * 1_000_000L;
+    volatile StringBuilder slow;
     final HttpClientOptions stubOptions = new HttpClientOptions().setDefaultHost("127.0.0.1")
       .setDefaultPort(args.getInt("stub-port", 8091));
 
@@ -461,6 +469,13 @@ public final class LoadClient {
         return;
       }
       recorder.recordValue(Math.max(1, (now - stamp) / 1000));
+      StringBuilder log = slow;
+      if (log != null && now - stamp > slowNanos) {
+        long wall = System.currentTimeMillis();
+        synchronized (log) {
+          log.append(wall - (now - stamp) / 1_000_000).append(' ').append(wall).append(' ').append((now - stamp) / 1000).append('\n');
+        }
+      }
       received.incrementAndGet();
       lastReceiveNanos.set(now);
     }
@@ -516,6 +531,7 @@ public final class LoadClient {
       replies.set(0);
       long errorsBefore = sendErrors.get();
       stubStats(); // reset the stub's recorders: what it prints next covers this phase only
+      if (!warmup && !slowLogFile.isEmpty()) slow = new StringBuilder();
       long start = System.nanoTime() + 20_000_000L;
       CountDownLatch allSent = new CountDownLatch(1);
       AtomicLong issued = new AtomicLong();
@@ -547,6 +563,13 @@ public final class LoadClient {
       while ((received.get() < expected.get() || replies.get() < issued.get()) && System.nanoTime() < drainUntil) Thread.sleep(20);
       Histogram h = recorder.getIntervalHistogram();
       Histogram r = replyRecorder.getIntervalHistogram();
+      StringBuilder log = slow;
+      if (log != null) {
+        slow = null;
+        synchronized (log) {
+          Files.writeString(Path.of(slowLogFile), log);
+        }
+      }
       JsonObject stubAll = stubStats();
       JsonObject add = stubAll.getJsonObject("ops", new JsonObject()).getJsonObject("addThreadMessage", new JsonObject());
       double elapsed = Math.max(seconds, (lastReceiveNanos.get() - start) / 1e9);
