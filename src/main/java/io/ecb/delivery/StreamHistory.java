@@ -15,10 +15,10 @@ import java.util.List;
  * thread that owns the stream.
  *
  * <p>Payloads are kept as UTF-8 records ({@code offset}, {@code time}, length, bytes) in byte arrays
- * rather than as objects. History outlives many young collections, and as objects
- * every payload was copied by the collector on its way to the old generation and every append
- * dirtied a card of an old deque: on a busy node that was most of each young pause. Bytes copied
- * into a long-lived array are neither. Reading history back (reconnects, gap repair) decodes the
+ * rather than as objects. History outlives many young collections, and as objects every payload
+ * was copied by the collector on its way to the old generation and every append dirtied a card of
+ * an old deque: on a busy node about a third of each young pause. Bytes copied into a long-lived
+ * array are neither. Reading history back (reconnects, gap repair) decodes the
  * strings again, which is rare next to appends.
  */
 final class StreamHistory implements DataSerializable {
@@ -31,8 +31,8 @@ final class StreamHistory implements DataSerializable {
   String epoch;
   long lastOffset;
   /**
-   * Records in fixed-size chunks, oldest first; a record may span chunks. Positions count bytes
-   * since the stream was created: {@code chunks.get(0)} starts at {@code base}, and the records
+   * Records in fixed-size chunks, oldest first; a record may span chunks. Positions count the bytes
+   * ever appended to this copy: {@code chunks.get(0)} starts at {@code base}, and the records
    * lie in {@code [head, tail)}. A chunk that trimming empties is kept for the next one needed, so
    * a stream whose history is full allocates nothing, and a growing one only its new chunks. A
    * stream with nothing left to hold keeps no chunk at all.
