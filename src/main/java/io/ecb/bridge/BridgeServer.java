@@ -170,7 +170,6 @@ public final class BridgeServer {
     socket.exceptionHandler(e -> session.closed());
   }
 
-  /** Closes sessions that stopped pinging and sends SockJS heartbeats; run periodically. */
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
   public void sweepPings() {
     long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;

@@ -96,10 +96,6 @@ final class BridgeSession implements Fanout.Subscriber {
       replyError("invalid_json");
       return;
     }
-    onMessage(msg, frameBytes);
-  }
-
-  private void onMessage(JsonObject msg, long frameBytes) {
     String type = msg.getValue("type") instanceof String s ? s : null;
     if (type == null) {
       replyError("missing_type");
