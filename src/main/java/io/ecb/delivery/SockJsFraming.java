@@ -115,7 +115,8 @@ public final class SockJsFraming {
 
   /**
    * Bytes of the UTF-8 sequence starting at {@code i}; 1 for a byte that starts no complete, valid
-   * sequence (decoded as U+FFFD, as a String decoder would).
+   * sequence, which is framed as U+FFFD on its own (the JDK's decoder would give one U+FFFD for a
+   * truncated sequence as a whole). Payloads are encoded from strings, so this is only a guard.
    */
   private static int sequenceLength(byte[] in, int i) {
     int b = in[i] & 0xFF;
