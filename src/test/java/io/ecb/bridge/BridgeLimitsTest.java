@@ -18,9 +18,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(90)
 class BridgeLimitsTest extends NodeTestBase {
 
-  /** The default history size. */
-  private static final int HISTORY = 300;
-
   @Override
   protected void configure(JsonObject config) {
     config.getJsonObject("threads").put("blockNonMembers", false);
@@ -85,9 +82,10 @@ class BridgeLimitsTest extends NodeTestBase {
     JsonObject recovered = back.request("ecb.getThread", member("u2", token), new JsonObject()
       .put("sinceOffset", position.getLong("offset")).put("epoch", position.getString("epoch"))).await();
     // How many messages the socket buffers absorbed before the cut-off varies: the whole gap is
-    // recovered when the history (300 by default) still holds it, and reported as lost otherwise.
-    assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= HISTORY);
-    assertThat(recovered.getJsonArray("missed")).hasSize(sent <= HISTORY ? sent : 0);
+    // recovered when the history still holds it, and reported as lost otherwise.
+    int history = node.node.config.history.size;
+    assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= history);
+    assertThat(recovered.getJsonArray("missed")).hasSize(sent <= history ? sent : 0);
     // A client that saw all but the last 20 gets exactly those.
     long last = recovered.getLong("offset");
     JsonObject recent = back.request("ecb.getThread", member("u2", token), new JsonObject()

@@ -214,9 +214,10 @@ class ClusterTest extends ClusterTestBase {
     JsonObject recovered = back.request("ecb.getThread", member("u2", token), new JsonObject()
       .put("sinceOffset", start.getLong("offset")).put("epoch", start.getString("epoch"))).await();
     // How many messages the socket buffers absorbed before the cut-off varies: the whole gap is
-    // recovered when the history (300 by default) still holds it, and reported as lost otherwise.
-    assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= 300);
-    assertThat(recovered.getJsonArray("missed")).hasSize(sent <= 300 ? sent : 0);
+    // recovered when the history still holds it, and reported as lost otherwise.
+    int history = nodes.get(0).node.config.history.size;
+    assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= history);
+    assertThat(recovered.getJsonArray("missed")).hasSize(sent <= history ? sent : 0);
     // A client that saw all but the last 20 gets exactly those, from whichever node it asks.
     JsonObject recent = back.request("ecb.getThread", member("u2", token), new JsonObject()
       .put("sinceOffset", recovered.getLong("offset") - 20).put("epoch", start.getString("epoch"))).await();
