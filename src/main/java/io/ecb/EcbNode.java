@@ -6,6 +6,7 @@ import io.ecb.backend.BackendClient;
 import io.ecb.bridge.BridgeServer;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.SendDedup;
+import io.ecb.cluster.ClusterSecrets;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
@@ -90,6 +91,12 @@ public final class EcbNode {
     if (config.backend.url == null) return Future.failedFuture("backend.url is not set");
     // Unsigned webhooks would let anyone who reaches the backend pose as ECB.
     if (config.backend.webhookSecrets.isEmpty()) return Future.failedFuture("backend.webhookSecret is not set");
+    // Nodes with different signing secrets would reject each other's tokens at random.
+    try {
+      ClusterSecrets.of(config).checkAgainst(ClusterSetup.manager(vertx).getHazelcastInstance());
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
     return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
       EcbNode node = new EcbNode(vertx, config, tokens);
       return node.channelSender.started().compose(v -> node.deploy()).map(node);

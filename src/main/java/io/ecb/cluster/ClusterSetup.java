@@ -12,6 +12,8 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.io.FileNotFoundException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -41,10 +43,12 @@ public final class ClusterSetup {
     }
     hz.setClusterName(cluster.name);
     hz.getNetworkConfig().setPort(cluster.port).setPortAutoIncrement(true);
-    if (cluster.host != null) {
-      hz.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(cluster.host);
-      hz.setProperty("hazelcast.local.localAddress", cluster.host);
-    }
+    // Hazelcast's open-source edition authenticates nobody: it listens on cluster.host only
+    // (loopback unless set), never on every interface.
+    String host = address(cluster.host);
+    hz.getNetworkConfig().getInterfaces().setEnabled(true).clear().addInterface(host);
+    hz.setProperty("hazelcast.local.localAddress", host);
+    hz.setProperty("hazelcast.socket.bind.any", "false");
     JoinConfig join = hz.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     if (cluster.kubernetesServiceDns != null) {
@@ -57,10 +61,33 @@ public final class ClusterSetup {
     return hz;
   }
 
+  /** cluster.host as an IP address (Hazelcast's interface setting takes addresses, not names). */
+  static String address(String host) {
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("cluster.host " + host + " does not resolve", e);
+    }
+  }
+
+  /**
+   * Joins the cluster, advertising the fingerprints of this node's signing secrets (see
+   * {@link ClusterSecrets}); EcbNode compares them with the other members' before it serves.
+   */
   public static Future<Vertx> start(EcbConfig config, VertxOptions options) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(config.cluster));
+    Config hz;
+    String host;
+    try {
+      hz = hazelcastConfig(config.cluster);
+      ClusterSecrets.of(config).advertise(hz);
+      host = address(config.cluster.host);
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
+    HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     EventBusOptions eb = options.getEventBusOptions();
-    if (config.cluster.host != null) eb.setHost(config.cluster.host);
+    // The event bus too listens on cluster.host only, and tells the other nodes that address.
+    eb.setHost(host);
     // 0 picks a free port; Kubernetes sets a fixed one so network policies can name it.
     eb.setPort(config.cluster.eventBusPort);
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered();

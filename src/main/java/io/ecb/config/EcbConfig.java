@@ -178,6 +178,7 @@ public final class EcbConfig {
 
   public static final class Cluster {
     public final String name;
+    /** The one address Hazelcast and the event bus listen on and advertise; never every interface. */
     public final String host;
     public final int port;
     public final int eventBusPort;
@@ -187,7 +188,8 @@ public final class EcbConfig {
 
     Cluster(JsonObject o) {
       name = o.getString("name", "ecb");
-      host = text(o, "host");
+      String h = text(o, "host");
+      host = h == null ? "127.0.0.1" : h;
       port = o.getInteger("port", 5701);
       eventBusPort = o.getInteger("eventBusPort", 0);
       members = strings(o.getValue("members"));

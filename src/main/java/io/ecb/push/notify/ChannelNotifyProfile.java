@@ -1,8 +1,8 @@
 package io.ecb.push.notify;
 
-import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
+import io.ecb.cluster.ClusterSecrets;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;
@@ -28,7 +28,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -41,7 +40,8 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>{@code GET /authorize} with {@code Authorization: Bearer <userToken>} → {@code {token}}: a
  *   short-lived socket token (HS256 JWT, claims {@code sub}, {@code aud: "ecb.notify"},
- *   {@code exp}) signed with a cluster-wide secret, so any node verifies it.</li>
+ *   {@code exp}) signed with {@code push.notify.secret}, which every node shares, so any node
+ *   verifies it.</li>
  *   <li>A bridge client registers {@code ecb.notify.<channel>} with headers {@code token} and
  *   {@code keycloakID} (the token's user) and receives
  *   {@code {kind: "notification", event: "notification", data: msg}} on that address.</li>
@@ -61,9 +61,6 @@ public final class ChannelNotifyProfile {
   public static final String ADDRESS_PREFIX = "ecb.notify.";
   /** Stream kind; {@code notify:<channel>} has the address {@code ecb.notify.<channel>}. */
   public static final String STREAM_PREFIX = "notify:";
-  /** Hazelcast map holding the generated signing secret (maps named ecb.push.* have a backup). */
-  public static final String SECRET_MAP = "ecb.push.notify";
-  private static final String SECRET_KEY = "socketTokenSecret";
   private static final String AUDIENCE = "ecb.notify";
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
@@ -83,20 +80,8 @@ public final class ChannelNotifyProfile {
     JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
     JsonObject conf = push.getJsonObject("notify", new JsonObject());
     this.tokenSeconds = conf.getLong("tokenSeconds", 300L);
-    String configured = conf.getString("secret", "");
-    if (configured != null && !configured.isEmpty()) {
-      this.secret = Future.succeededFuture(configured.getBytes(StandardCharsets.UTF_8));
-    } else {
-      // Generated once for the whole cluster: the first node's random secret wins.
-      this.secret = vertx.executeBlocking(() -> {
-        IMap<String, String> map = cluster.getHazelcastInstance().getMap(SECRET_MAP);
-        byte[] fresh = new byte[32];
-        new SecureRandom().nextBytes(fresh);
-        String mine = B64.encodeToString(fresh);
-        String existing = map.putIfAbsent(SECRET_KEY, mine);
-        return B64D.decode(existing != null ? existing : mine);
-      }, false);
-    }
+    // From config (or derived from it), never from a cluster map: see ClusterSecrets.
+    this.secret = Future.succeededFuture(ClusterSecrets.of(node.config).notifyKey());
     this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.getNodeId()))
       .handler(m -> m.reply(deliverHere(m.body())));
     node.bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);

@@ -38,7 +38,7 @@ final class ChannelSecrets {
   private final byte[] key;
   private final long maxAgeMs;
 
-  /** @param serverSecret the shared server secret (config or generated cluster-wide) */
+  /** @param serverSecret the server secret every node shares (push.channelSender.secret, see ClusterSecrets) */
   ChannelSecrets(String serverSecret, long maxAgeSeconds) {
     // Derive the signing key, so the configured secret itself is never used directly as a MAC key.
     this.key = hmac(serverSecret.getBytes(StandardCharsets.UTF_8), "ecb.channel-sender.v1");

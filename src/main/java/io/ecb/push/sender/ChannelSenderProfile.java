@@ -1,6 +1,7 @@
 package io.ecb.push.sender;
 
 import io.ecb.EcbNode;
+import io.ecb.cluster.ClusterSecrets;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.http.ChatApi;
 import io.ecb.push.PushApi;
@@ -27,8 +28,9 @@ import java.util.regex.Pattern;
  *
  * <p>How it maps onto the cluster:
  * <ul>
- *   <li>Channels, their unacknowledged messages and the server secret live in Hazelcast
- *   ({@link ChannelStore}); a channel's connection lives on one node ({@link SenderConnection}).</li>
+ *   <li>Channels and their unacknowledged messages live in Hazelcast ({@link ChannelStore}); a
+ *   channel's connection lives on one node ({@link SenderConnection}). The server secret does not:
+ *   it comes from {@code push.channelSender.secret} (see ClusterSecrets).</li>
  *   <li>A delivery stores the message in the channel's queue, then publishes it on the event-bus
  *   address {@code ecb.sender.<ref>}, consumed by whichever node holds the channel's connection.
  *   The same address carries "replace" (a newer connection authenticated: older ones close with
@@ -61,8 +63,10 @@ public final class ChannelSenderProfile {
     this.config = SenderConfig.from(node.config.json);
     this.store = new ChannelStore(vertx, ClusterSetup.manager(vertx).getHazelcastInstance(),
       config.channelTtlSeconds(), config.maxPending());
-    this.secrets = store.start(config.secret())
-      .map(secret -> new ChannelSecrets(secret, config.maxAgeSeconds()))
+    // The server secret comes from config (or is derived from it), never from a cluster map.
+    String serverSecret = ClusterSecrets.of(node.config).channelSenderSecret();
+    this.secrets = store.start()
+      .map(v -> new ChannelSecrets(serverSecret, config.maxAgeSeconds()))
       .onSuccess(s -> readySecrets = s)
       .onFailure(e -> LOG.severe("Channel Sender could not load its server secret: " + e));
   }

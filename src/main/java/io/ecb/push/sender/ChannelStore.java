@@ -13,9 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -31,7 +29,6 @@ import java.util.concurrent.TimeUnit;
  *   messages, oldest first, at most maxPending (the oldest is evicted). A message stays there until
  *   it is acked (or dropped after its last redelivery), so a socket that reconnects on any node
  *   gets it again.</li>
- *   <li>{@code ecb.push.sender.config}: the generated server secret, shared by all nodes.</li>
  * </ul>
  * Channels and their queues expire after {@code channelTtlSeconds} without activity (creation,
  * delivery, socket authentication or a connected socket's periodic touch).
@@ -43,12 +40,10 @@ final class ChannelStore {
 
   static final String CHANNELS = "ecb.push.sender.channels";
   static final String PENDING = "ecb.push.sender.pending";
-  static final String CONFIG = "ecb.push.sender.config";
 
   private final Vertx vertx;
   private final IMap<String, HazelcastJsonValue> channels;
   private final IMap<String, String> pending;
-  private final IMap<String, String> config;
   private final long ttlSeconds;
   private final int maxPending;
 
@@ -56,23 +51,16 @@ final class ChannelStore {
     this.vertx = vertx;
     this.channels = hz.getMap(CHANNELS);
     this.pending = hz.getMap(PENDING);
-    this.config = hz.getMap(CONFIG);
     this.ttlSeconds = ttlSeconds;
     this.maxPending = maxPending;
   }
 
-  /** Adds the fan-out indexes (idempotent) and returns the server secret: the configured one or the cluster's generated one. */
-  Future<String> start(String configuredSecret) {
+  /** Adds the fan-out indexes (idempotent). */
+  Future<Void> start() {
     return vertx.executeBlocking(() -> {
       channels.addIndex(IndexType.HASH, "app");
       channels.addIndex(IndexType.HASH, "user");
-      if (configuredSecret != null && !configuredSecret.isBlank()) return configuredSecret;
-      byte[] random = new byte[32];
-      new SecureRandom().nextBytes(random);
-      String mine = Base64.getEncoder().encodeToString(random);
-      // The first node to start wins; every other node adopts its value.
-      String existing = config.putIfAbsent("secret", mine);
-      return existing != null ? existing : mine;
+      return null;
     }, false);
   }
 

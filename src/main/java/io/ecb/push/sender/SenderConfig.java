@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonObject;
  * ecb-defaults.json; each can be overridden like every key, e.g. {@code ECB_PUSH_CHANNEL_SENDER_OPEN}).
  *
  * @param open               REST calls need no publisher API key (the original had no auth)
- * @param secret             server secret signing channel secrets; empty = generated once per cluster
+ * @param secret             server secret signing channel secrets; empty = derived (see ClusterSecrets)
  * @param maxAgeSeconds      life of a channel secret
  * @param authTimeoutSeconds time a WebSocket has to send {@code Auth::}
  * @param initialRedeliveryMs first redelivery of an unacked message

@@ -1,6 +1,6 @@
 package io.ecb.push.sender;
 
-import io.ecb.cluster.ClusterSetup;
+import io.ecb.cluster.ClusterSecrets;
 import io.ecb.support.ClusterTestBase;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
@@ -272,9 +272,8 @@ class ChannelSenderTest extends ClusterTestBase {
     wrongChannel.send("Auth::" + other.getString("channel_secret"));
     assertThat(wrongChannel.closeReason()).isEqualTo("1001/3008");
 
-    // A secret signed with the cluster's key but already expired.
-    String serverSecret = (String) ClusterSetup.manager(nodes.get(1).vertx).getHazelcastInstance()
-      .getMap(ChannelStore.CONFIG).get("secret");
+    // A secret signed with the nodes' key but already expired.
+    String serverSecret = ClusterSecrets.of(nodes.get(1).config).channelSenderSecret();
     String expired = new ChannelSecrets(serverSecret, -5).issue(ref, "app01", "u-bad");
     Client late = connect(0, ref);
     late.send("Auth::" + expired);
