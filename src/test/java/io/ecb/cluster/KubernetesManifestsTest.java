@@ -341,6 +341,8 @@ class KubernetesManifestsTest {
       .isEqualTo(str(headlessService(), "metadata", "name") + "." + namespace() + ".svc.cluster.local");
     assertThat(hz.getNetworkConfig().getPort()).isEqualTo(containerPort("hazelcast"));
     assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly(POD_IP);
+    // Bound to the pod IP alone, not to every interface of the pod.
+    assertThat(hz.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
     assertThat(hz.getMapConfigs().get("ecb.streams").getBackupCount()).isGreaterThanOrEqualTo(1);
   }
 
@@ -360,9 +362,51 @@ class KubernetesManifestsTest {
       assertThat(ref.get("name")).isEqualTo(secretName);
       assertThat(keys).contains((String) ref.get("key"));
     }
-    for (String sensitive : List.of("ECB_BACKEND_WEBHOOK_SECRET", "ECB_AUTH_PUBLIC_KEY", "ECB_PUBLISHERS")) {
+    for (String sensitive : List.of("ECB_BACKEND_WEBHOOK_SECRET", "ECB_AUTH_PUBLIC_KEY", "ECB_PUBLISHERS",
+      "ECB_PUSH_NOTIFY_SECRET", "ECB_PUSH_CHANNEL_SENDER_SECRET")) {
       assertThat(get(envEntry(sensitive), "valueFrom", "secretKeyRef")).as("%s from the Secret", sensitive).isNotNull();
     }
+  }
+
+  @Test
+  void networkPolicyAdmitsTheClusterPortsOnlyFromEcbPodsAndHttpFromAnywhere() throws IOException {
+    Map<String, Object> policy = one("NetworkPolicy");
+    assertSelects(map(policy, "spec", "podSelector", "matchLabels"), "NetworkPolicy");
+    assertThat(strings(get(policy, "spec", "policyTypes"))).contains("Ingress");
+
+    EcbConfig effective = effectiveConfig();
+    int httpPort = containerPort("http");
+    Set<Integer> clusterPorts = Set.of(containerPort("hazelcast"), containerPort("eventbus"));
+    assertThat(clusterPorts).containsExactlyInAnyOrder(effective.cluster.port, effective.cluster.eventBusPort);
+    assertThat(httpPort).isEqualTo(effective.http.port);
+
+    Set<Integer> fromAnywhere = new TreeSet<>();
+    Set<Integer> fromEcbPods = new TreeSet<>();
+    for (Map<String, Object> rule : maps(get(policy, "spec", "ingress"))) {
+      List<Map<String, Object>> ports = maps(rule.get("ports"));
+      assertThat(ports).as("every rule names its ports (none admits all ports)").isNotEmpty();
+      List<Map<String, Object>> from = maps(rule.get("from"));
+      Set<Integer> numbers = new TreeSet<>();
+      for (Map<String, Object> p : ports) {
+        assertThat(p.get("protocol")).isIn(null, "TCP");
+        assertThat(p.get("endPort")).as("no port ranges").isNull();
+        numbers.add(resolvePort(p.get("port")));
+      }
+      if (from.isEmpty()) {
+        fromAnywhere.addAll(numbers);
+        continue;
+      }
+      for (Map<String, Object> peer : from) {
+        assertThat(peer).as("peers are ECB pods of this namespace: no ipBlock or namespaceSelector").containsOnlyKeys("podSelector");
+        assertSelects(map(peer, "podSelector", "matchLabels"), "NetworkPolicy peer");
+      }
+      fromEcbPods.addAll(numbers);
+    }
+    assertThat(fromAnywhere).as("ports open to anyone").containsExactly(httpPort);
+    assertThat(fromEcbPods).as("ports open to ECB pods").containsExactlyInAnyOrderElementsOf(clusterPorts);
+    // Together they cover every port the container has.
+    assertThat(maps(container().get("ports"))).extracting(p -> intOf(p.get("containerPort")))
+      .containsExactlyInAnyOrder(httpPort, effective.cluster.port, effective.cluster.eventBusPort);
   }
 
   // ---------------------------------------------------------------------------------------------
