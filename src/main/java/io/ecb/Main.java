@@ -4,7 +4,9 @@ import io.ecb.cluster.ClusterSetup;
 import io.ecb.config.ConfigLoader;
 import io.ecb.config.EcbConfig;
 import io.ecb.demo.DemoBackend;
+import io.vertx.core.Future;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -36,10 +38,19 @@ public final class Main {
     DemoBackend.applyDefaults(json);
     EcbConfig config = new EcbConfig(json);
 
-    EcbNode node = ClusterSetup.start(config, new VertxOptions())
-      .compose(vertx -> EcbNode.start(vertx, config)
-        .onFailure(e -> vertx.close()))
-      .await();
+    EcbNode node;
+    try {
+      // On a refusal the node leaves the cluster again before the process exits.
+      node = ClusterSetup.start(config, new VertxOptions())
+        .compose(vertx -> EcbNode.start(vertx, config)
+          .recover(e -> vertx.close().transform(x -> Future.<EcbNode>failedFuture(e))))
+        .await();
+    } catch (IllegalStateException | VertxException e) {
+      // A refusal to start over configuration: its message says what to fix.
+      System.err.println("ECB did not start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     if (config.demo.enabled) {
       LOG.info("Demo chat page: http://localhost:" + node.port() + "/");
     }
