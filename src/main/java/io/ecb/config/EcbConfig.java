@@ -143,6 +143,7 @@ public final class EcbConfig {
     public final long pingTimeoutMs;
     public final long heartbeatSeconds;
     public final long dedupSeconds;
+    public final int dedupPerUser;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -153,6 +154,7 @@ public final class EcbConfig {
       pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
       heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
+      dedupPerUser = o.getInteger("dedupPerUser", 1000);
     }
   }
 

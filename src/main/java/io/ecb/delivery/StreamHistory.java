@@ -111,6 +111,16 @@ final class StreamHistory implements DataSerializable {
     return out;
   }
 
+  /** The payload stored at {@code offset}, or null when it is not held or older than {@code oldest}. */
+  String find(long offset, long oldest) {
+    for (long p = head; p < tail; p = next(p)) {
+      long at = getLong(p);
+      if (at == offset) return getLong(p + 8) >= oldest ? json(p) : null;
+      if (at > offset) return null;
+    }
+    return null;
+  }
+
   /** The record after the one at {@code p}. */
   private long next(long p) {
     return p + HEADER + getInt(p + 16);

@@ -203,6 +203,11 @@ public final class StreamLog {
     return run(stream, new Read(sinceOffset, epoch, System.currentTimeMillis(), ttlMs));
   }
 
+  /** The payload stored at {@code offset} in epoch {@code epoch}, or null when history no longer holds it. */
+  public Future<String> at(String stream, long offset, String epoch) {
+    return run(stream, new Find(offset, epoch, System.currentTimeMillis(), ttlMs));
+  }
+
   private <R> Future<R> run(String stream, EntryProcessor<String, StreamHistory, R> processor) {
     return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
@@ -315,6 +320,50 @@ public final class StreamLog {
       }
       List<String> missed = h.after(since, now - ttlMs);
       return missed == null ? new Recovery(p, false, List.of()) : new Recovery(p, true, missed);
+    }
+  }
+
+  static final class Find implements EntryProcessor<String, StreamHistory, String>, ReadOnly, DataSerializable {
+    private long offset;
+    private String epoch;
+    private long now;
+    private long ttlMs;
+
+    Find(long offset, String epoch, long now, long ttlMs) {
+      this.offset = offset;
+      this.epoch = epoch;
+      this.now = now;
+      this.ttlMs = ttlMs;
+    }
+
+    private Find() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(offset);
+      out.writeString(epoch);
+      out.writeLong(now);
+      out.writeLong(ttlMs);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      offset = in.readLong();
+      epoch = in.readString();
+      now = in.readLong();
+      ttlMs = in.readLong();
+    }
+
+    @Override
+    public String process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
+      return h == null || !h.epoch.equals(epoch) ? null : h.find(offset, now - ttlMs);
+    }
+
+    @Override
+    public EntryProcessor<String, StreamHistory, String> getBackupProcessor() {
+      return null;
     }
   }
 
