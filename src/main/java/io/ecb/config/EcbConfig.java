@@ -161,10 +161,13 @@ public final class EcbConfig {
   public static final class History {
     public final int size;
     public final long ttlSeconds;
+    /** Bound on the history bytes of all streams a node owns; 0 = unbounded. */
+    public final long maxBytes;
 
     History(JsonObject o) {
       size = o.getInteger("size", 300);
       ttlSeconds = o.getLong("ttlSeconds", 600L);
+      maxBytes = o.getLong("maxBytes", 256L * 1024 * 1024);
     }
   }
 
