@@ -124,12 +124,16 @@ final class HistoryBudget {
 
   /** Runs a pass on a worker thread unless one is already waiting to run. */
   void schedule() {
-    if (scheduled.compareAndSet(false, true)) {
+    if (!scheduled.compareAndSet(false, true)) return;
+    try {
       vertx.executeBlocking(() -> {
         scheduled.set(false);
         pass();
         return null;
       }, false).onFailure(e -> LOG.log(Level.WARNING, "history eviction failed", e));
+    } catch (RuntimeException e) {
+      // Vert.x is closing: the append that asked must not fail for it; a later one asks again.
+      scheduled.set(false);
     }
   }
 
@@ -144,7 +148,7 @@ final class HistoryBudget {
   /** Reconciles with the owned keys, then removes least recently used streams while over the bound. */
   private synchronized void pass() throws Exception {
     reconcile();
-    long over = total.get() - maxBytes * 9 / 10;
+    long over = total.get() - maxBytes / 10 * 9;
     if (total.get() <= maxBytes || over <= 0) return;
     // A snapshot: the values change under the partition threads while this sorts.
     List<Candidate> byAge = new ArrayList<>(streams.size());
