@@ -5,7 +5,6 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.partition.MigrationListener;
 import com.hazelcast.partition.MigrationState;
 import com.hazelcast.partition.ReplicaMigrationEvent;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
@@ -135,14 +134,6 @@ final class HistoryBudget {
       // Vert.x is closing: the append that asked must not fail for it; a later one asks again.
       scheduled.set(false);
     }
-  }
-
-  /** Runs a pass now, off the event loop; completes when the chosen streams are removed. */
-  Future<Void> enforce() {
-    return vertx.executeBlocking(() -> {
-      pass();
-      return null;
-    }, false);
   }
 
   /** Reconciles with the owned keys, then removes least recently used streams while over the bound. */

@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
  * publishes: every node and client sees one order per stream, with no gaps. Processors are
  * deterministic (the caller supplies the time and a fresh epoch) because Hazelcast replays them on
  * the backup copy. If a stream's entry and its backup are both lost, the next use creates it again
- * with a new epoch, which tells clients that their offsets no longer apply.
+ * with a new epoch, which tells clients that their offsets no longer apply. The same happens to
+ * the least recently used streams when the history a node owns passes {@code history.maxBytes}
+ * (see {@link HistoryBudget}).
  *
  * <p>Processors, their results and the stored history cross the cluster as Hazelcast
  * {@code DataSerializable}s, written field by field: Java serialization built an object stream for
@@ -188,11 +190,6 @@ public final class StreamLog {
   /** Streams whose history this node removed to stay under {@code history.maxBytes}. */
   public LongAdder evictedStreams() {
     return budget.evicted;
-  }
-
-  /** Evicts now, if over the bound, instead of at the next append; completes when done. */
-  public Future<Void> enforceHistoryBound() {
-    return budget.enforce();
   }
 
   /**
