@@ -71,7 +71,7 @@ public final class EcbNode {
     this.publisher = new Publisher(vertx, log);
     this.fanout = new Fanout(vertx, log, 500);
     this.backend = new BackendClient(vertx, config.backend);
-    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(vertx, hz, config.limits.dedupSeconds), config);
+    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(vertx, hz, config.limits.dedupSeconds, config.limits.dedupPerUser), config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);

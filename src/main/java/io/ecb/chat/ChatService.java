@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -46,6 +47,10 @@ public final class ChatService {
 
   public TokenVerifier tokens() {
     return tokens;
+  }
+
+  SendDedup dedup() {
+    return dedup;
   }
 
   /** Periodic clean-up of per-user limiter state. */
@@ -154,25 +159,49 @@ public final class ChatService {
         .put("threadId", threadId)
         .put("message", message)
         .put("clientMessageId", cmid);
-      if (cmid == null) return addMessage(threadId, request);
-      return dedup.once(access.user.userId() + "|" + threadId + "|" + cmid, () -> addMessage(threadId, request));
+      if (cmid == null) return addMessage(threadId, request).map(SendDedup.Result::reply);
+      return dedup.once(access.user.userId(), threadId, (String) cmid, () -> addMessage(threadId, request),
+        sent -> retried(threadId, threadToken, sent));
     });
   }
 
-  private Future<JsonObject> addMessage(String threadId, JsonObject request) {
+  /**
+   * The answer to a retried send, from the first attempt's record: the same messageId and offset,
+   * and the message as the thread's history still holds it. When history no longer holds it (the
+   * stream's history was trimmed or evicted), the message is only {@code {messageId,
+   * creationTime, type}}. {@code thread} is {@code {threadId, threadToken}} with the retry's own
+   * threadToken: the backend's full thread object is not kept.
+   */
+  private Future<JsonObject> retried(String threadId, String threadToken, SendDedup.Sent sent) {
+    return publisher.log().at(Streams.thread(threadId), sent.offset(), sent.epoch()).map(json -> {
+      JsonObject held = json == null ? null : new JsonObject(json).getJsonObject("message");
+      JsonObject message = held != null && Objects.equals(held.getString("messageId"), sent.messageId()) ? held
+        : new JsonObject().put("messageId", sent.messageId()).put("creationTime", sent.creationTime());
+      if (message != held && sent.type() != null) message.put("type", sent.type());
+      return new JsonObject()
+        .put("thread", new JsonObject().put("threadId", threadId).put("threadToken", threadToken))
+        .put("message", message)
+        .put("offset", sent.offset());
+    });
+  }
+
+  private Future<SendDedup.Result> addMessage(String threadId, JsonObject request) {
     return backend.call("addThreadMessage", request).compose(reply -> {
       if (!(reply instanceof JsonObject r) || !(r.getValue("message") instanceof JsonObject stored)) {
         return Future.failedFuture(backendError("addThreadMessage: reply has no message"));
       }
       return verifyThread("addThreadMessage", r.getValue("thread")).compose(grant -> {
         if (!grant.threadId().equals(threadId)) {
-          return Future.<JsonObject>failedFuture(backendError("addThreadMessage: reply is for another thread"));
+          return Future.<SendDedup.Result>failedFuture(backendError("addThreadMessage: reply is for another thread"));
         }
         JsonObject payload = new JsonObject().put("kind", "message").put("threadId", threadId).put("message", stored);
-        return publisher.publish(Streams.thread(threadId), payload).map(appended -> new JsonObject()
-          .put("thread", r.getJsonObject("thread"))
-          .put("message", stored)
-          .put("offset", appended.offset()));
+        return publisher.publish(Streams.thread(threadId), payload).map(appended -> new SendDedup.Result(new JsonObject()
+            .put("thread", r.getJsonObject("thread"))
+            .put("message", stored)
+            .put("offset", appended.offset()),
+          new SendDedup.Sent(stored.getValue("messageId") instanceof String id ? id : null, appended.offset(), appended.epoch(),
+            stored.getValue("creationTime") instanceof Number t ? t.longValue() : System.currentTimeMillis(),
+            stored.getValue("type") instanceof String type && type.length() <= 100 ? type : null)));
       });
     });
   }

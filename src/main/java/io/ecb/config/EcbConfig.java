@@ -143,6 +143,7 @@ public final class EcbConfig {
     public final long pingTimeoutMs;
     public final long heartbeatSeconds;
     public final long dedupSeconds;
+    public final int dedupPerUser;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -153,16 +154,20 @@ public final class EcbConfig {
       pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
       heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
+      dedupPerUser = o.getInteger("dedupPerUser", 1000);
     }
   }
 
   public static final class History {
     public final int size;
     public final long ttlSeconds;
+    /** Bound on the history bytes of all streams a node owns; 0 = unbounded. */
+    public final long maxBytes;
 
     History(JsonObject o) {
       size = o.getInteger("size", 300);
       ttlSeconds = o.getLong("ttlSeconds", 600L);
+      maxBytes = o.getLong("maxBytes", 256L * 1024 * 1024);
     }
   }
 

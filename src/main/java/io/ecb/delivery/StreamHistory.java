@@ -30,6 +30,8 @@ final class StreamHistory implements DataSerializable {
 
   String epoch;
   long lastOffset;
+  /** When a processor that appends or recovers last ran (the caller's clock), for eviction by least recent use. */
+  long lastUsed;
   /**
    * Records in fixed-size chunks, oldest first; a record may span chunks. Positions count the bytes
    * ever appended to this copy: {@code chunks.get(0)} starts at {@code base}, and the records
@@ -53,6 +55,11 @@ final class StreamHistory implements DataSerializable {
 
   int size() {
     return count;
+  }
+
+  /** What this copy holds on the heap by the node's accounting ({@code history.maxBytes}). */
+  long bytes() {
+    return (long) (chunks.size() + (spare == null ? 0 : 1)) * CHUNK + HistoryBudget.ENTRY_BYTES;
   }
 
   void add(long offset, long time, String json) {
@@ -111,6 +118,16 @@ final class StreamHistory implements DataSerializable {
     return out;
   }
 
+  /** The payload stored at {@code offset}, or null when it is not held or older than {@code oldest}. */
+  String find(long offset, long oldest) {
+    for (long p = head; p < tail; p = next(p)) {
+      long at = getLong(p);
+      if (at == offset) return getLong(p + 8) >= oldest ? json(p) : null;
+      if (at > offset) return null;
+    }
+    return null;
+  }
+
   /** The record after the one at {@code p}. */
   private long next(long p) {
     return p + HEADER + getInt(p + 16);
@@ -167,6 +184,7 @@ final class StreamHistory implements DataSerializable {
   public void writeData(ObjectDataOutput out) throws IOException {
     out.writeString(epoch);
     out.writeLong(lastOffset);
+    out.writeLong(lastUsed);
     out.writeInt(count);
     for (long p = head; p < tail; p = next(p)) {
       out.writeLong(getLong(p));
@@ -179,6 +197,7 @@ final class StreamHistory implements DataSerializable {
   public void readData(ObjectDataInput in) throws IOException {
     epoch = in.readString();
     lastOffset = in.readLong();
+    lastUsed = in.readLong();
     int n = in.readInt();
     for (int i = 0; i < n; i++) {
       long offset = in.readLong();

@@ -1,6 +1,7 @@
 package io.ecb.delivery;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
@@ -29,7 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
  * publishes: every node and client sees one order per stream, with no gaps. Processors are
  * deterministic (the caller supplies the time and a fresh epoch) because Hazelcast replays them on
  * the backup copy. If a stream's entry and its backup are both lost, the next use creates it again
- * with a new epoch, which tells clients that their offsets no longer apply.
+ * with a new epoch, which tells clients that their offsets no longer apply. The same happens to
+ * the least recently used streams when the history a node owns passes {@code history.maxBytes}
+ * (see {@link HistoryBudget}).
  *
  * <p>Processors, their results and the stored history cross the cluster as Hazelcast
  * {@code DataSerializable}s, written field by field: Java serialization built an object stream for
@@ -44,6 +47,7 @@ public final class StreamLog {
   private final IMap<String, StreamHistory> map;
   private final int maxSize;
   private final long ttlMs;
+  private final HistoryBudget budget;
   /** Payloads handed to reconnecting clients, and recoveries that history could not cover. */
   public final LongAdder recovered = new LongAdder();
   public final LongAdder unrecoverable = new LongAdder();
@@ -175,6 +179,17 @@ public final class StreamLog {
     this.map = hazelcast.getMap(MAP);
     this.maxSize = config.size;
     this.ttlMs = config.ttlSeconds * 1000;
+    this.budget = new HistoryBudget(vertx, hazelcast, map, config.maxBytes > 0 ? config.maxBytes : Long.MAX_VALUE);
+  }
+
+  /** Bytes of history this node owns, by the accounting that {@code history.maxBytes} bounds. */
+  public long historyBytes() {
+    return budget.total();
+  }
+
+  /** Streams whose history this node removed to stay under {@code history.maxBytes}. */
+  public LongAdder evictedStreams() {
+    return budget.evicted;
   }
 
   /**
@@ -203,6 +218,11 @@ public final class StreamLog {
     return run(stream, new Read(sinceOffset, epoch, System.currentTimeMillis(), ttlMs));
   }
 
+  /** The payload stored at {@code offset} in epoch {@code epoch}, or null when history no longer holds it. */
+  public Future<String> at(String stream, long offset, String epoch) {
+    return run(stream, new Find(offset, epoch, System.currentTimeMillis(), ttlMs));
+  }
+
   private <R> Future<R> run(String stream, EntryProcessor<String, StreamHistory, R> processor) {
     return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
@@ -216,7 +236,32 @@ public final class StreamLog {
     return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   }
 
-  static final class Append implements EntryProcessor<String, StreamHistory, Appended>, DataSerializable {
+  /**
+   * A processor that reports the stream's size and use to the node's {@link HistoryBudget}, on
+   * the partition owner only: Hazelcast replays the processor's backup copy on the backup, which
+   * owns nothing.
+   */
+  abstract static class Accounted<R> implements EntryProcessor<String, StreamHistory, R>, HazelcastInstanceAware, DataSerializable {
+    boolean backup;
+    private transient HistoryBudget budget;
+
+    @Override
+    public void setHazelcastInstance(HazelcastInstance hazelcast) {
+      budget = HistoryBudget.of(hazelcast);
+    }
+
+    /** The node's budget when this runs on the owner, else null. */
+    HistoryBudget budget() {
+      return backup ? null : budget;
+    }
+
+    void charge(Map.Entry<String, StreamHistory> entry, StreamHistory h) {
+      HistoryBudget b = budget();
+      if (b != null) b.charge(entry.getKey(), h.bytes(), h.lastUsed);
+    }
+  }
+
+  static final class Append extends Accounted<Appended> {
     private String template;
     private String epochIfNew;
     private long now;
@@ -235,12 +280,20 @@ public final class StreamLog {
     }
 
     @Override
+    public EntryProcessor<String, StreamHistory, Appended> getBackupProcessor() {
+      Append copy = new Append(template, epochIfNew, now, maxSize, ttlMs);
+      copy.backup = true;
+      return copy;
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
       out.writeString(template);
       out.writeString(epochIfNew);
       out.writeLong(now);
       out.writeInt(maxSize);
       out.writeLong(ttlMs);
+      out.writeBoolean(backup);
     }
 
     @Override
@@ -250,6 +303,7 @@ public final class StreamLog {
       now = in.readLong();
       maxSize = in.readInt();
       ttlMs = in.readLong();
+      backup = in.readBoolean();
     }
 
     @Override
@@ -261,12 +315,14 @@ public final class StreamLog {
         + ",\"offset\":" + offset + ",\"epoch\":\"" + h.epoch + "\"}";
       h.add(offset, now, json);
       h.trim(maxSize, now - ttlMs);
+      h.lastUsed = now;
       entry.setValue(h);
+      charge(entry, h);
       return new Appended(offset, h.epoch, json);
     }
   }
 
-  static final class Recover implements EntryProcessor<String, StreamHistory, Recovery>, DataSerializable {
+  static final class Recover extends Accounted<Recovery> {
     private long since;
     private String epoch;
     private String epochIfNew;
@@ -285,12 +341,20 @@ public final class StreamLog {
     }
 
     @Override
+    public EntryProcessor<String, StreamHistory, Recovery> getBackupProcessor() {
+      Recover copy = new Recover(since, epoch, epochIfNew, now, ttlMs);
+      copy.backup = true;
+      return copy;
+    }
+
+    @Override
     public void writeData(ObjectDataOutput out) throws IOException {
       out.writeLong(since);
       out.writeString(epoch);
       out.writeString(epochIfNew);
       out.writeLong(now);
       out.writeLong(ttlMs);
+      out.writeBoolean(backup);
     }
 
     @Override
@@ -300,21 +364,142 @@ public final class StreamLog {
       epochIfNew = in.readString();
       now = in.readLong();
       ttlMs = in.readLong();
+      backup = in.readBoolean();
     }
 
     @Override
     public Recovery process(Map.Entry<String, StreamHistory> entry) {
       StreamHistory h = entry.getValue();
-      if (h == null) {
-        h = new StreamHistory(epochIfNew);
-        entry.setValue(h);
-      }
+      if (h == null) h = new StreamHistory(epochIfNew);
+      // A stream clients follow counts as used, so eviction prefers streams nobody asks about.
+      h.lastUsed = Math.max(h.lastUsed, now);
+      entry.setValue(h);
+      charge(entry, h);
       Position p = new Position(h.lastOffset, h.epoch);
       if (since < 0 || !h.epoch.equals(epoch) || since > h.lastOffset) {
         return new Recovery(p, false, List.of());
       }
       List<String> missed = h.after(since, now - ttlMs);
       return missed == null ? new Recovery(p, false, List.of()) : new Recovery(p, true, missed);
+    }
+  }
+
+  /**
+   * Removes a stream's entry (history and position) chosen by {@link HistoryBudget}, unless it
+   * was used after {@code chosenAt} (its last use when chosen). Deterministic, as the backup
+   * replays it; the next use starts the stream again with a new epoch.
+   */
+  static final class Evict extends Accounted<Boolean> {
+    private long chosenAt;
+
+    Evict(long chosenAt) {
+      this.chosenAt = chosenAt;
+    }
+
+    private Evict() {
+    }
+
+    @Override
+    public EntryProcessor<String, StreamHistory, Boolean> getBackupProcessor() {
+      Evict copy = new Evict(chosenAt);
+      copy.backup = true;
+      return copy;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(chosenAt);
+      out.writeBoolean(backup);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      chosenAt = in.readLong();
+      backup = in.readBoolean();
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
+      HistoryBudget b = budget();
+      if (h == null) {
+        if (b != null) b.forget(entry.getKey());
+        return false;
+      }
+      if (h.lastUsed > chosenAt) return false;
+      entry.setValue(null);
+      if (b != null) {
+        b.forget(entry.getKey());
+        b.evicted.increment();
+      }
+      return true;
+    }
+  }
+
+  /** Reports a stream the node's accounting does not know yet (one that migrated here). */
+  static final class Measure extends Accounted<Boolean> implements ReadOnly {
+
+    @Override
+    public void writeData(ObjectDataOutput out) {
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) {
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, StreamHistory> entry) {
+      if (entry.getValue() != null) charge(entry, entry.getValue());
+      return true;
+    }
+
+    @Override
+    public EntryProcessor<String, StreamHistory, Boolean> getBackupProcessor() {
+      return null;
+    }
+  }
+
+  static final class Find implements EntryProcessor<String, StreamHistory, String>, ReadOnly, DataSerializable {
+    private long offset;
+    private String epoch;
+    private long now;
+    private long ttlMs;
+
+    Find(long offset, String epoch, long now, long ttlMs) {
+      this.offset = offset;
+      this.epoch = epoch;
+      this.now = now;
+      this.ttlMs = ttlMs;
+    }
+
+    private Find() {
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(offset);
+      out.writeString(epoch);
+      out.writeLong(now);
+      out.writeLong(ttlMs);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      offset = in.readLong();
+      epoch = in.readString();
+      now = in.readLong();
+      ttlMs = in.readLong();
+    }
+
+    @Override
+    public String process(Map.Entry<String, StreamHistory> entry) {
+      StreamHistory h = entry.getValue();
+      return h == null || !h.epoch.equals(epoch) ? null : h.find(offset, now - ttlMs);
+    }
+
+    @Override
+    public EntryProcessor<String, StreamHistory, String> getBackupProcessor() {
+      return null;
     }
   }
 

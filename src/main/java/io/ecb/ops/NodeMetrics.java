@@ -35,6 +35,9 @@ public final class NodeMetrics {
     counter("ecb_dropped_messages", node.fanout.lost, "Payloads neither delivered live nor found in history");
     counter("ecb_recovered_messages", node.publisher.log().recovered, "Missed payloads returned to reconnecting clients");
     counter("ecb_unrecoverable_recoveries", node.publisher.log().unrecoverable, "Recoveries history could not cover");
+    Gauge.builder("ecb_history_bytes", node.publisher.log(), l -> l.historyBytes())
+      .description("Bytes of stream history this node owns (bounded by history.maxBytes)").register(registry);
+    counter("ecb_history_evicted_streams", node.publisher.log().evictedStreams(), "Streams whose history was evicted to stay under history.maxBytes");
     counter("ecb_bridge_refused_frames", node.bridge.refused, "Bridge frames refused (address, direction or permission)");
     counter("ecb_slow_consumer_disconnects", node.bridge.slowConsumers, "Connections cut off for not reading");
     node.backend.observe(sample -> Timer.builder("ecb_webhook")

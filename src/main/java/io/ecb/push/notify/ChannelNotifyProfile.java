@@ -16,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -131,16 +132,25 @@ public final class ChannelNotifyProfile {
       return;
     }
     node.chat.caller(userToken)
-      .compose(user -> issue(user.userId()))
+      .compose(user -> issue(user.userId(), user.channels()))
       .onSuccess(token -> ctx.json(new JsonObject().put("token", token)))
       .onFailure(e -> HttpErrors.send(ctx, e));
   }
 
-  /** A socket token for {@code userId}, valid for {@code push.notify.tokenSeconds}. */
+  /** A socket token for {@code userId} that joins public channels only. */
   public Future<String> issue(String userId) {
+    return issue(userId, List.of());
+  }
+
+  /**
+   * A socket token for {@code userId}, valid for {@code push.notify.tokenSeconds}; it carries the
+   * userToken's {@code channels} claim, since the channel a socket joins is only known later.
+   */
+  public Future<String> issue(String userId, List<String> channels) {
     return secret.map(key -> {
       JsonObject claims = new JsonObject()
         .put("sub", userId)
+        .put("channels", new JsonArray(List.copyOf(channels)))
         .put("aud", AUDIENCE)
         .put("exp", System.currentTimeMillis() / 1000 + tokenSeconds);
       String signed = JWT_HEADER + "." + B64.encodeToString(claims.toBuffer().getBytes());
@@ -194,7 +204,8 @@ public final class ChannelNotifyProfile {
 
   /**
    * A registration of {@code ecb.notify.<channel>} with headers {@code token} and
-   * {@code keycloakID}: 401 for a bad or expired token, 403 when keycloakID is not its user.
+   * {@code keycloakID}: 401 for a bad or expired token, 403 when keycloakID is not its user or
+   * the channel is neither in the token's channels nor in {@code channels.public}.
    */
   private Future<StreamGrant> authorizeRegistration(String address, JsonObject headers) {
     String channel = address.substring(ADDRESS_PREFIX.length());
@@ -203,9 +214,26 @@ public final class ChannelNotifyProfile {
     }
     Object keycloakID = headers.getValue("keycloakID");
     Object token = headers.getValue("token");
-    return verify(token instanceof String t ? t : null).compose(userId -> userId.equals(keycloakID)
-      ? Future.succeededFuture(new StreamGrant(STREAM_PREFIX + channel, userId))
-      : Future.failedFuture(EcbException.forbidden("keycloakID does not match the token")));
+    return verify(token instanceof String t ? t : null).compose(userId -> {
+      if (!userId.equals(keycloakID)) return Future.failedFuture(EcbException.forbidden("keycloakID does not match the token"));
+      if (!mayJoin((String) token, channel)) {
+        return Future.failedFuture(EcbException.forbidden("channel " + channel + " is not in the userToken's channels"));
+      }
+      return Future.succeededFuture(new StreamGrant(STREAM_PREFIX + channel, userId));
+    });
+  }
+
+  /**
+   * The {@code ecb.channel.*} rule for a socket token that {@link #verify} accepted: the channel
+   * is in the token's {@code channels} claim (copied from the userToken) or in
+   * {@code channels.public}.
+   */
+  public boolean mayJoin(String verifiedToken, String channel) {
+    if (node.config.channels.publicNames.contains(channel)) return true;
+    int first = verifiedToken.indexOf('.');
+    int last = verifiedToken.lastIndexOf('.');
+    JsonObject claims = new JsonObject(Buffer.buffer(B64D.decode(verifiedToken.substring(first + 1, last))));
+    return claims.getValue("channels") instanceof JsonArray allowed && allowed.contains(channel);
   }
 
   // ---- publishing

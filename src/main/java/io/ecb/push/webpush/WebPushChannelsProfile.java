@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
 
 /**
  * The WebPush Channels profile (a Kinto-style service at {@code /v0}): users register to channels
- * with their userToken, and a publisher (an API key from {@code publishers}, or a user named in
+ * with their userToken (only to channels its {@code channels} claim or {@code channels.public}
+ * names, as for {@code ecb.channel.*}), and a publisher (an API key from {@code publishers}, or a user named in
  * {@code channels.publisherUserIds}) pushes {@code {"data": ...}} to a channel; every registered
  * user gets {@code {kind: "notification", channel, data, messageId}} on its {@code user:<id>}
  * stream (bridge {@code ecb.user.<id>} and SSE {@code user=true}), on every node.
@@ -90,7 +91,10 @@ public final class WebPushChannelsProfile {
   private void register(RoutingContext ctx, boolean add) {
     String id = channelId(ctx);
     if (id == null) return;
-    user(ctx).compose(user -> ClusterMaps.future(vertx,
+    // Joining follows the ecb.channel.* rule; leaving is always allowed.
+    user(ctx).compose(user -> !add || node.chat.mayFollowChannel(user, id) ? Future.succeededFuture(user)
+        : Future.<ChatUser>failedFuture(EcbException.forbidden("channel " + id + " is not in the userToken's channels")))
+      .compose(user -> ClusterMaps.future(vertx,
         registrations.submitToKey(id, new Registration(user.userId(), add))))
       .onSuccess(n -> json(ctx, 202, ACCEPTED))
       .onFailure(e -> fail(ctx, e));

@@ -38,6 +38,7 @@ class ChannelNotifyTest extends ClusterTestBase {
   @Override
   protected void configure(int index, JsonObject config) {
     config.put("publishers", new JsonArray().add(KEY));
+    config.getJsonObject("channels").put("public", new JsonArray().add("notify-public"));
   }
 
   @BeforeAll
@@ -62,8 +63,9 @@ class ChannelNotifyTest extends ClusterTestBase {
     return req.send().await();
   }
 
-  private String socketToken(int node, String userId) {
-    HttpResponse<Buffer> r = authorize(node, "Bearer " + backend.userToken(userId));
+  /** A socket token for a userToken whose channels claim names {@code channels}. */
+  private String socketToken(int node, String userId, String... channels) {
+    HttpResponse<Buffer> r = authorize(node, "Bearer " + backend.userToken(userId, new JsonArray(List.of(channels))));
     assertThat(r.statusCode()).isEqualTo(200);
     return r.bodyAsJsonObject().getString("token");
   }
@@ -85,7 +87,7 @@ class ChannelNotifyTest extends ClusterTestBase {
   /** A bridge connection on {@code node} following {@code channels} as {@code userId}. */
   private BridgeClient connect(int node, String userId, String... channels) {
     BridgeClient c = client(node);
-    String token = socketToken(node, userId);
+    String token = socketToken(node, userId, channels);
     for (String ch : channels) {
       c.register("ecb.notify." + ch, new JsonObject().put("token", token).put("keycloakID", userId)).await();
     }
@@ -139,7 +141,7 @@ class ChannelNotifyTest extends ClusterTestBase {
     String other = newUser("reg-other");
     String ch = newChannel("msf");
     String address = "ecb.notify." + ch;
-    String token = socketToken(0, user);
+    String token = socketToken(0, user, ch);
     BridgeClient c = client(1); // verified on the other node: the secret is cluster-wide
 
     // Bad token: garbage, and a real token with a tampered payload.
@@ -173,7 +175,8 @@ class ChannelNotifyTest extends ClusterTestBase {
     assertThat(delivered(0, new JsonObject().put("channel", ch).put("msg", "nobody"))).isZero();
 
     // A correctly signed token made with the same secret is accepted, and the good token works.
-    String forged = sign(new JsonObject().put("sub", user).put("aud", "ecb.notify").put("exp", System.currentTimeMillis() / 1000 + 60));
+    String forged = sign(new JsonObject().put("sub", user).put("aud", "ecb.notify").put("exp", System.currentTimeMillis() / 1000 + 60)
+      .put("channels", new JsonArray().add(ch)));
     c.register(address, new JsonObject().put("token", token).put("keycloakID", user)).await();
     BridgeClient c2 = client(0);
     c2.register(address, new JsonObject().put("token", forged).put("keycloakID", user)).await();
@@ -181,6 +184,42 @@ class ChannelNotifyTest extends ClusterTestBase {
     assertThat(nextBody(c, ch)).isEqualTo(notification("hello"));
     assertThat(nextBody(c2, ch)).isEqualTo(notification("hello"));
     closeAll(c, c2);
+  }
+
+  @Test
+  void aSocketJoinsOnlyChannelsItsUserTokenOrTheConfigNames() {
+    String user = newUser("claim");
+    String allowed = newChannel("allowed");
+    String other = newChannel("other");
+    // The socket token carries the userToken's channels claim.
+    String token = socketToken(0, user, allowed);
+    assertThat(claims(token).getJsonArray("channels")).isEqualTo(new JsonArray().add(allowed));
+    String none = socketToken(0, user);
+    assertThat(claims(none).getJsonArray("channels")).isEqualTo(new JsonArray());
+
+    BridgeClient c = client(1);
+    JsonObject headers = new JsonObject().put("token", token).put("keycloakID", user);
+    for (String[] refused : new String[][]{{other, token}, {allowed, none}, {other, none}}) {
+      assertThatThrownBy(() -> c.register("ecb.notify." + refused[0], new JsonObject().put("token", refused[1]).put("keycloakID", user)).await())
+        .as(refused[0])
+        .isInstanceOfSatisfying(BridgeClient.Failure.class, f -> {
+          assertThat(f.failureCode).isEqualTo(403);
+          assertThat(f.code()).isEqualTo("FORBIDDEN");
+        });
+    }
+    assertThat(delivered(0, new JsonObject().put("channel", other).put("msg", "x"))).isZero();
+    assertThat(delivered(0, new JsonObject().put("keycloak", user).put("msg", "x"))).isZero();
+
+    // The named channel, and a channel in channels.public even without a claim.
+    c.register("ecb.notify." + allowed, headers).await();
+    BridgeClient open = client(0);
+    open.register("ecb.notify.notify-public", new JsonObject().put("token", none).put("keycloakID", user)).await();
+    assertThat(delivered(1, new JsonObject().put("channel", allowed).put("msg", "in"))).isEqualTo(1);
+    assertThat(nextBody(c, allowed)).isEqualTo(notification("in"));
+    assertThat(delivered(1, new JsonObject().put("channel", "notify-public").put("msg", "all"))).isEqualTo(1);
+    assertThat(nextBody(open, "notify-public")).isEqualTo(notification("all"));
+    assertThat(c.pending("ecb.notify." + other)).isZero();
+    closeAll(c, open);
   }
 
   /** Signs claims as the profile does, with the secret every node derives from the same config. */
@@ -333,7 +372,7 @@ class ChannelNotifyTest extends ClusterTestBase {
     String b = newUser("b");
     // Connections on node 1 (tokens issued by node 0, verified by node 1), one more on node 0.
     BridgeClient aMsf = client(1);
-    String aToken = socketToken(0, a);
+    String aToken = socketToken(0, a, msf, b2b);
     aMsf.register("ecb.notify." + msf, new JsonObject().put("token", aToken).put("keycloakID", a)).await();
     BridgeClient aB2b = client(1);
     aB2b.register("ecb.notify." + b2b, new JsonObject().put("token", aToken).put("keycloakID", a)).await();

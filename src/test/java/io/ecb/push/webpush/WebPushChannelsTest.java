@@ -45,7 +45,8 @@ class WebPushChannelsTest extends ClusterTestBase {
   @Override
   protected void configure(int index, JsonObject config) {
     config.put("publishers", new JsonArray().add(KEY));
-    config.getJsonObject("channels").put("publisherUserIds", new JsonArray().add("boss"));
+    config.getJsonObject("channels").put("publisherUserIds", new JsonArray().add("boss"))
+      .put("public", new JsonArray().add("open-news"));
   }
 
   @BeforeAll
@@ -69,8 +70,10 @@ class WebPushChannelsTest extends ClusterTestBase {
     return r;
   }
 
+  /** Registers {@code userId} with a userToken whose channels claim names the channel. */
   private HttpResponse<Buffer> register(int node, String channel, String userId) {
-    return req(HttpMethod.PUT, node, "/v0/channels/" + channel + "/registration", token(userId)).send().await();
+    String allowed = backend.userToken(userId, new JsonArray().add("other").add(channel));
+    return req(HttpMethod.PUT, node, "/v0/channels/" + channel + "/registration", allowed).send().await();
   }
 
   private HttpResponse<Buffer> unregister(int node, String channel, String userId) {
@@ -211,6 +214,30 @@ class WebPushChannelsTest extends ClusterTestBase {
     // The publisher user may also read the counts without being registered.
     assertThat(info(0, "team", token("boss")).bodyAsJsonObject().getJsonObject("data").getInteger("push")).isEqualTo(2);
     u2.close().await();
+  }
+
+  @Test
+  void aUserRegistersOnlyToChannelsItsTokenOrTheConfigNames() {
+    BridgeClient u6 = userSocket(0, "u6");
+    // No channels claim, and a claim that names other channels: 403, nothing registered.
+    assertKinto(req(HttpMethod.PUT, 1, "/v0/channels/secret-ch/registration", token("u6")).send().await(),
+      403, 121, "Forbidden");
+    String others = backend.userToken("u6", new JsonArray().add("secret").add("secret-ch2"));
+    assertKinto(req(HttpMethod.PUT, 0, "/v0/channels/secret-ch/registration", others).send().await(),
+      403, 121, "Forbidden");
+    assertThat(info(0, "secret-ch", KEY).bodyAsJsonObject().getJsonObject("data").getInteger("registrations")).isZero();
+    assertAccepted(push(0, "secret-ch", KEY, new JsonObject().put("data", "not for u6")));
+
+    // A channel in channels.public needs no claim; leaving needs none either.
+    assertAccepted(req(HttpMethod.PUT, 1, "/v0/channels/open-news/registration", token("u6")).send().await());
+    assertAccepted(push(1, "open-news", KEY, new JsonObject().put("data", "news")));
+    JsonObject got = nextOnUser(u6, "u6");
+    assertThat(got.getString("channel")).isEqualTo("open-news");
+    assertThat(got.getString("data")).isEqualTo("news");
+    assertAccepted(req(HttpMethod.DELETE, 0, "/v0/channels/open-news/registration", token("u6")).send().await());
+    assertAccepted(req(HttpMethod.DELETE, 0, "/v0/channels/secret-ch/registration", token("u6")).send().await());
+    assertThat(u6.pending("ecb.user.u6")).isZero();
+    u6.close().await();
   }
 
   @Test
