@@ -1,6 +1,7 @@
 package io.ecb;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.ecb.auth.FailedChecks;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
 import io.ecb.bridge.BridgeServer;
@@ -90,7 +91,7 @@ public final class EcbNode {
     if (config.backend.url == null) return Future.failedFuture("backend.url is not set");
     // Unsigned webhooks would let anyone who reaches the backend pose as ECB.
     if (config.backend.webhookSecrets.isEmpty()) return Future.failedFuture("backend.webhookSecret is not set");
-    return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
+    return TokenVerifier.create(vertx, config.auth, new FailedChecks(config.limits.failedAuthPerSecond)).compose(tokens -> {
       EcbNode node = new EcbNode(vertx, config, tokens);
       return node.channelSender.started().compose(v -> node.deploy()).map(node);
     });

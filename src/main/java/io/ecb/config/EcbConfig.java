@@ -87,6 +87,8 @@ public final class EcbConfig {
     public final int leewaySeconds;
     /** Verified tokens remembered (until their exp) so a client's next request skips the signature check; 0 = none. */
     public final int verifiedTokenCacheSize;
+    /** {@code typ} values (claim or header) a userToken may declare; an untyped token is accepted as before. */
+    public final List<String> userTokenTypes;
 
     Auth(JsonObject o) {
       algorithm = o.getString("algorithm", "RS256");
@@ -97,6 +99,7 @@ public final class EcbConfig {
       audience = text(o, "audience");
       leewaySeconds = o.getInteger("leewaySeconds", 30);
       verifiedTokenCacheSize = o.getInteger("verifiedTokenCacheSize", 10_000);
+      userTokenTypes = strings(o.getValue("userTokenTypes"));
     }
   }
 
@@ -143,6 +146,8 @@ public final class EcbConfig {
     public final long pingTimeoutMs;
     public final long heartbeatSeconds;
     public final long dedupSeconds;
+    /** Failed token checks per second allowed per client address and per connection; 0 = no limit. */
+    public final double failedAuthPerSecond;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -153,6 +158,7 @@ public final class EcbConfig {
       pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
       heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
+      failedAuthPerSecond = o.getDouble("failedAuthPerSecond", 20.0);
     }
   }
 

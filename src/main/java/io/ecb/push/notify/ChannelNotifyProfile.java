@@ -1,6 +1,7 @@
 package io.ecb.push.notify;
 
 import com.hazelcast.map.IMap;
+import io.ecb.auth.Caller;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSetup;
@@ -145,7 +146,7 @@ public final class ChannelNotifyProfile {
       HttpErrors.send(ctx, EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
       return;
     }
-    node.chat.caller(userToken)
+    node.chat.caller(ChatApi.caller(ctx), userToken)
       .compose(user -> issue(user.userId()))
       .onSuccess(token -> ctx.json(new JsonObject().put("token", token)))
       .onFailure(e -> HttpErrors.send(ctx, e));
@@ -163,10 +164,13 @@ public final class ChannelNotifyProfile {
     });
   }
 
-  /** The userId a socket token was issued to; fails UNAUTHORIZED when it is bad or expired. */
-  public Future<String> verify(String token) {
+  /**
+   * The userId a socket token was issued to; fails UNAUTHORIZED when it is bad or expired, and
+   * RATE_LIMITED, unchecked, when {@code caller} is past its budget of failed token checks.
+   */
+  public Future<String> verify(Caller caller, String token) {
     if (token == null || token.isEmpty()) return Future.failedFuture(EcbException.unauthorized("token is required"));
-    return secret.compose(key -> {
+    return node.chat.tokens().failedChecks().check(caller, () -> secret.compose(key -> {
       int dot = token.lastIndexOf('.');
       int first = token.indexOf('.');
       if (first <= 0 || dot <= first || !token.substring(0, first).equals(JWT_HEADER)) {
@@ -192,7 +196,7 @@ public final class ChannelNotifyProfile {
         return Future.failedFuture(EcbException.unauthorized("token expired"));
       }
       return Future.succeededFuture(s);
-    });
+    }));
   }
 
   private static byte[] hmac(byte[] key, String data) {
@@ -211,14 +215,14 @@ public final class ChannelNotifyProfile {
    * A registration of {@code ecb.notify.<channel>} with headers {@code token} and
    * {@code keycloakID}: 401 for a bad or expired token, 403 when keycloakID is not its user.
    */
-  private Future<StreamGrant> authorizeRegistration(String address, JsonObject headers) {
+  private Future<StreamGrant> authorizeRegistration(Caller caller, String address, JsonObject headers) {
     String channel = address.substring(ADDRESS_PREFIX.length());
     if (channel.isEmpty() || channel.length() > 255) {
       return Future.failedFuture(EcbException.badRequest("channel must be 1 to 255 characters"));
     }
     Object keycloakID = headers.getValue("keycloakID");
     Object token = headers.getValue("token");
-    return verify(token instanceof String t ? t : null).compose(userId -> userId.equals(keycloakID)
+    return verify(caller, token instanceof String t ? t : null).compose(userId -> userId.equals(keycloakID)
       ? Future.succeededFuture(new StreamGrant(STREAM_PREFIX + channel, userId))
       : Future.failedFuture(EcbException.forbidden("keycloakID does not match the token")));
   }
