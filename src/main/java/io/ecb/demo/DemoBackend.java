@@ -1,7 +1,5 @@
 package io.ecb.demo;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.ecb.backend.WebhookReplayGuard;
 import io.ecb.backend.WebhookSignature;
 import io.ecb.config.EcbConfig;
@@ -18,11 +16,14 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.time.Duration;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,8 +40,10 @@ import java.util.UUID;
  * and refuses a request id it has seen, keeps users and threads in memory, and signs userTokens
  * and threadTokens with its own RSA key (ECB verifies them with the public half), each typed by
  * its {@code typ} claim. The demo page logs in at {@code /demo/login}, which stands for the
- * customer's own login and hands out an opaque accessToken: a random string the demo looks up,
- * never a token signed with the key ECB trusts, so it cannot pass for a userToken.
+ * customer's own login and hands out an opaque accessToken: the user and an expiry under an HMAC
+ * keyed from the webhook secret, never a token signed with the key ECB trusts, so it cannot pass
+ * for a userToken. Being self-contained, it holds no memory and is good on every node of a demo
+ * cluster (all of them share the webhook secret), whichever node's demo answers getUserToken.
  *
  * <p>The key pair under {@code resources/demo/} is public and for the demo only.
  */
@@ -50,19 +53,14 @@ public final class DemoBackend {
   private static final long TOKEN_SECONDS = 3600;
   /** How far a webhook's timestamp may be from now; a request id is remembered that long. */
   static final long WEBHOOK_TOLERANCE_SECONDS = 300;
-  private static final Duration ACCESS_TOKEN_LIFE = Duration.ofHours(12);
-  private static final int MAX_ACCESS_TOKENS = 10_000;
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final long ACCESS_TOKEN_SECONDS = 12 * 3600;
+  private static final int MAC_BYTES = 32;
 
   private final JWTAuth signer;
   private final List<String> webhookSecrets;
   private final WebhookReplayGuard replays = new WebhookReplayGuard(WEBHOOK_TOLERANCE_SECONDS, 100_000);
-  /** accessToken → userId, for 12 hours; the oldest logins go first past {@link #MAX_ACCESS_TOKENS}. */
-  private final Cache<String, String> accessTokens = Caffeine.newBuilder()
-    .maximumSize(MAX_ACCESS_TOKENS)
-    .expireAfterWrite(ACCESS_TOKEN_LIFE)
-    .executor(Runnable::run)
-    .build();
+  /** Key of the accessTokens' HMAC, derived so that the webhook secret itself signs nothing else. */
+  private final byte[] accessTokenKey;
   private final Map<String, JsonObject> users = new LinkedHashMap<>();
   private final Map<String, DemoThread> threads = new LinkedHashMap<>();
 
@@ -85,6 +83,7 @@ public final class DemoBackend {
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
     // The backend knows every secret ECB may sign with (two while they rotate).
     this.webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
+    this.accessTokenKey = hmac(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
     user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
     user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
     user("carol", "Carol Diaz", new JsonObject().put("isAgent", false));
@@ -138,11 +137,40 @@ public final class DemoBackend {
       error(ctx, 404, "no such demo user");
       return;
     }
-    byte[] random = new byte[32];
-    RANDOM.nextBytes(random);
-    String accessToken = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    accessTokens.put(accessToken, userId);
-    ctx.json(new JsonObject().put("accessToken", accessToken));
+    byte[] payload = (userId + ":" + (System.currentTimeMillis() / 1000 + ACCESS_TOKEN_SECONDS)).getBytes(StandardCharsets.UTF_8);
+    byte[] token = Arrays.copyOf(payload, payload.length + MAC_BYTES);
+    System.arraycopy(hmac(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
+    ctx.json(new JsonObject().put("accessToken", Base64.getUrlEncoder().withoutPadding().encodeToString(token)));
+  }
+
+  /** The user an accessToken of {@link #login} names, or null when it is forged, mangled or expired. */
+  private String accessTokenUser(String accessToken) {
+    byte[] token;
+    try {
+      token = Base64.getUrlDecoder().decode(accessToken);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (token.length <= MAC_BYTES) return null;
+    byte[] payload = Arrays.copyOf(token, token.length - MAC_BYTES);
+    if (!MessageDigest.isEqual(hmac(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
+    String text = new String(payload, StandardCharsets.UTF_8);
+    int colon = text.lastIndexOf(':');
+    try {
+      return Long.parseLong(text.substring(colon + 1)) > System.currentTimeMillis() / 1000 ? text.substring(0, colon) : null;
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      return null;
+    }
+  }
+
+  private static byte[] hmac(byte[] key, byte[] data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void webhook(RoutingContext ctx) {
@@ -194,7 +222,7 @@ public final class DemoBackend {
   }
 
   private Future<Object> getUserToken(String accessToken) {
-    String id = accessToken == null ? null : accessTokens.getIfPresent(accessToken);
+    String id = accessToken == null ? null : accessTokenUser(accessToken);
     if (id == null || !users.containsKey(id)) return Future.failedFuture(new DemoError(401, "invalid accessToken"));
     JsonObject claims = users.get(id).copy().put("sub", id).put("typ", "userToken")
       .put("channels", new JsonArray().add("announcements"));
