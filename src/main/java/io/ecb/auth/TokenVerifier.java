@@ -40,6 +40,14 @@ import java.util.logging.Logger;
  * a chat send, so verified tokens are remembered, by their exact text, until their {@code exp}
  * (plus the skew): a token that verified once verifies the same way until then. Refusals are not
  * remembered; new JWKS keys clear what was.
+ *
+ * <p>Every check names its {@link Caller}. A token not remembered is checked only while the caller
+ * is within its budget of failed checks ({@link FailedChecks}); otherwise it is refused
+ * RATE_LIMITED without being looked at, so a flood of bad tokens cannot buy signature checks.
+ *
+ * <p>Tokens have types: a userToken or threadToken may say what it is with {@code typ} (claim, or
+ * header other than the generic {@code JWT}), and one typed as something else, or a "userToken"
+ * carrying a threadId, is refused. Untyped tokens are taken for what their claims make them.
  */
 public final class TokenVerifier {
 
