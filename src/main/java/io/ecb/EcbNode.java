@@ -1,6 +1,7 @@
 package io.ecb;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.ecb.auth.FailedChecks;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
 import io.ecb.bridge.BridgeServer;
@@ -97,7 +98,7 @@ public final class EcbNode {
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
     }
-    return TokenVerifier.create(vertx, config.auth).compose(tokens -> {
+    return TokenVerifier.create(vertx, config.auth, new FailedChecks(config.limits.failedAuthPerSecond)).compose(tokens -> {
       EcbNode node = new EcbNode(vertx, config, tokens);
       return node.channelSender.started().compose(v -> node.deploy()).map(node);
     });

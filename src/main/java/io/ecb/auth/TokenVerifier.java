@@ -19,9 +19,13 @@ import io.vertx.core.http.HttpResponseExpectation;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 import java.util.logging.Logger;
 
 /**
@@ -36,6 +40,14 @@ import java.util.logging.Logger;
  * a chat send, so verified tokens are remembered, by their exact text, until their {@code exp}
  * (plus the skew): a token that verified once verifies the same way until then. Refusals are not
  * remembered; new JWKS keys clear what was.
+ *
+ * <p>Every check names its {@link Caller}. A token not remembered is checked only while the caller
+ * is within its budget of failed checks ({@link FailedChecks}); otherwise it is refused
+ * RATE_LIMITED without being looked at, so a flood of bad tokens cannot buy signature checks.
+ *
+ * <p>Tokens have types: a userToken or threadToken may say what it is with {@code typ} (claim, or
+ * header other than the generic {@code JWT}), and one typed as something else, or a "userToken"
+ * carrying a threadId, is refused. Untyped tokens are taken for what their claims make them.
  */
 public final class TokenVerifier {
 
@@ -48,14 +60,21 @@ public final class TokenVerifier {
   private final JWTOptions jwtOptions;
   private volatile JWTAuth jwt;
   /** Token text → its verified claims; null when {@code auth.verifiedTokenCacheSize} is 0. */
-  private final Cache<String, JsonObject> verified;
+  private final Cache<String, Verified> verified;
+  private final FailedChecks failedChecks;
+  /** {@code typ} values a userToken may declare, lower case. */
+  private final Set<String> userTokenTypes;
+  /** Signatures checked (tokens not answered from memory and not refused beforehand). */
+  public final LongAdder signatureChecks = new LongAdder();
 
-  private TokenVerifier(Vertx vertx, EcbConfig.Auth config) {
+  private TokenVerifier(Vertx vertx, EcbConfig.Auth config, FailedChecks failedChecks) {
     this.vertx = vertx;
     this.config = config;
+    this.failedChecks = failedChecks;
+    this.userTokenTypes = config.userTokenTypes.stream().map(t -> t.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     this.verified = config.verifiedTokenCacheSize <= 0 ? null : Caffeine.newBuilder()
       .maximumSize(config.verifiedTokenCacheSize)
-      .expireAfter(Expiry.creating((String token, JsonObject claims) -> untilExpiry(claims)))
+      .expireAfter(Expiry.creating((String token, Verified v) -> untilExpiry(v.claims)))
       // Housekeeping on the calling thread: no pool threads competing with the event loops.
       .executor(Runnable::run)
       .build();
@@ -64,9 +83,17 @@ public final class TokenVerifier {
     if (config.audience != null) jwtOptions.setAudience(List.of(config.audience));
   }
 
-  /** Creates the verifier; with a JWKS URL, the keys are fetched before the future completes. */
+  /** A verifier with no limit on failed checks (tools and tests); a node uses the other create. */
   public static Future<TokenVerifier> create(Vertx vertx, EcbConfig.Auth config) {
-    TokenVerifier v = new TokenVerifier(vertx, config);
+    return create(vertx, config, FailedChecks.unlimited());
+  }
+
+  /**
+   * Creates the verifier, which consults {@code failedChecks} before every signature check; with a
+   * JWKS URL, the keys are fetched before the future completes.
+   */
+  public static Future<TokenVerifier> create(Vertx vertx, EcbConfig.Auth config, FailedChecks failedChecks) {
+    TokenVerifier v = new TokenVerifier(vertx, config, failedChecks);
     if (!KNOWN.contains(config.algorithm)) {
       return Future.failedFuture("auth.algorithm " + config.algorithm + " is not supported");
     }
@@ -120,51 +147,82 @@ public final class TokenVerifier {
       });
   }
 
-  /** Verifies a userToken and remembers it; fails with UNAUTHORIZED. */
-  public Future<ChatUser> verifyUser(String token) {
-    return verifyUser(token, true);
+  /** Verifies a userToken and remembers it; fails with UNAUTHORIZED (RATE_LIMITED past the caller's budget). */
+  public Future<ChatUser> verifyUser(Caller caller, String token) {
+    return verifyUser(caller, token, true);
   }
 
   /**
-   * Verifies a userToken; fails with UNAUTHORIZED. With {@code remember} false a token that is not
-   * remembered yet is not added: a connection's subscription is checked once, and remembering the
-   * token of every idle connection would cost more memory than the checks it saves.
+   * Verifies a userToken presented by {@code caller}; fails with UNAUTHORIZED, or RATE_LIMITED
+   * (unchecked) when the caller is past its budget of failed checks. With {@code remember} false a
+   * token that is not remembered yet is not added: a connection's subscription is checked once,
+   * and remembering the token of every idle connection would cost more memory than the checks it
+   * saves.
    */
-  public Future<ChatUser> verifyUser(String token, boolean remember) {
-    return verify(token, "userToken", remember).compose(claims -> {
+  public Future<ChatUser> verifyUser(Caller caller, String token, boolean remember) {
+    return verify(caller, token, Kind.USER, remember).map(claims -> {
       String userId = claims.getString("userId", claims.getString("sub"));
-      if (userId == null || userId.isBlank()) {
-        return Future.failedFuture(EcbException.unauthorized("userToken has no userId"));
-      }
       List<String> channels = stringList(claims.getValue("channels"));
-      return Future.succeededFuture(new ChatUser(userId, claims.getString("displayName", userId), claims.getValue("data"), channels));
+      return new ChatUser(userId, claims.getString("displayName", userId), claims.getValue("data"), channels);
     });
   }
 
-  /** Verifies a threadToken and remembers it; fails with UNAUTHORIZED. */
-  public Future<ThreadGrant> verifyThread(String token) {
-    return verifyThread(token, true);
+  /** Verifies a threadToken and remembers it; fails with UNAUTHORIZED (RATE_LIMITED past the caller's budget). */
+  public Future<ThreadGrant> verifyThread(Caller caller, String token) {
+    return verifyThread(caller, token, true);
   }
 
   /** Verifies a threadToken; with {@code remember} false it is not added to the remembered ones. */
-  public Future<ThreadGrant> verifyThread(String token, boolean remember) {
-    return verify(token, "threadToken", remember).compose(claims -> {
-      String threadId = claims.getString("threadId");
-      Object members = claims.getValue("memberIds");
-      if (threadId == null || threadId.isBlank() || !(members instanceof JsonArray)) {
-        return Future.failedFuture(EcbException.unauthorized("threadToken needs threadId and memberIds"));
-      }
-      return Future.succeededFuture(new ThreadGrant(threadId, stringList(members)));
-    });
+  public Future<ThreadGrant> verifyThread(Caller caller, String token, boolean remember) {
+    return verify(caller, token, Kind.THREAD, remember)
+      .map(claims -> new ThreadGrant(claims.getString("threadId"), stringList(claims.getValue("memberIds"))));
   }
 
-  private Future<JsonObject> verify(String token, String what, boolean remember) {
+  /** The limiter consulted before every signature check; other credentials (socket tokens, channel secrets) use it too. */
+  public FailedChecks failedChecks() {
+    return failedChecks;
+  }
+
+  /** The two kinds of token a client presents, each with what its claims must say. */
+  private enum Kind {
+    USER("userToken"), THREAD("threadToken");
+
+    final String name;
+
+    Kind(String name) {
+      this.name = name;
+    }
+  }
+
+  /** What is remembered of a verified token: its claims and the types it declares ({@code typ} claim and header). */
+  private record Verified(JsonObject claims, List<String> types) {
+  }
+
+  private Future<JsonObject> verify(Caller caller, String token, Kind kind, boolean remember) {
+    String what = kind.name;
     if (token == null || token.isBlank()) {
       return Future.failedFuture(EcbException.unauthorized(what + " is missing"));
     }
-    JsonObject known = verified == null ? null : verified.getIfPresent(token);
-    if (known != null) return Future.succeededFuture(known);
-    String alg = headerAlgorithm(token);
+    Verified known = verified == null ? null : verified.getIfPresent(token);
+    if (known != null) {
+      // No signature work; a remembered token of the wrong kind still counts as a failed check.
+      String problem = problem(known, kind);
+      if (problem == null) return Future.succeededFuture(known.claims);
+      failedChecks.failed(caller);
+      return Future.failedFuture(EcbException.unauthorized(problem));
+    }
+    return failedChecks.check(caller, () -> checkSignature(token, what).compose(v -> {
+      String problem = problem(v, kind);
+      if (problem != null) return Future.failedFuture(EcbException.unauthorized(problem));
+      if (verified != null && remember) verified.put(token, v);
+      return Future.succeededFuture(v.claims);
+    }));
+  }
+
+  /** The signature and the registered claims; the verified token, or UNAUTHORIZED. */
+  private Future<Verified> checkSignature(String token, String what) {
+    JsonObject header = header(token);
+    String alg = header == null ? null : header.getValue("alg") instanceof String a ? a : null;
     if (!config.algorithm.equals(alg)) {
       return Future.failedFuture(EcbException.unauthorized(what + " is not signed with " + config.algorithm));
     }
@@ -172,6 +230,7 @@ public final class TokenVerifier {
     if (current == null) {
       return Future.failedFuture(EcbException.unauthorized(what + " cannot be verified: no keys loaded"));
     }
+    signatureChecks.increment();
     Future<io.vertx.ext.auth.User> authenticated;
     try {
       authenticated = current.authenticate(new TokenCredentials(token));
@@ -190,9 +249,45 @@ public final class TokenVerifier {
         if (!(claims.getValue("exp") instanceof Number)) {
           return Future.failedFuture(EcbException.unauthorized(what + " has no exp"));
         }
-        if (verified != null && remember) verified.put(token, claims);
-        return Future.succeededFuture(claims);
+        List<String> types = new ArrayList<>(2);
+        declaredType(header.getValue("typ")).ifPresent(types::add);
+        declaredType(claims.getValue("typ")).ifPresent(types::add);
+        return Future.succeededFuture(new Verified(claims, types));
       });
+  }
+
+  /**
+   * Why a verified token cannot serve as {@code kind}, or null when it can. A token says what it is
+   * with {@code typ} (claim, or header other than the generic {@code JWT}); an untyped token is
+   * taken for what its claims make it. A userToken may not carry a threadId (a threadToken is not a
+   * userToken) and must name its user; a threadToken must carry threadId and memberIds.
+   */
+  private String problem(Verified v, Kind kind) {
+    JsonObject claims = v.claims;
+    if (kind == Kind.USER) {
+      for (String t : v.types) {
+        if (!userTokenTypes.contains(t.toLowerCase(Locale.ROOT))) return "token of type " + t + " is not a userToken";
+      }
+      if (claims.containsKey("threadId")) return "a threadToken is not a userToken";
+      Object userId = claims.getValue("userId", claims.getValue("sub"));
+      if (!(userId instanceof String id) || id.isBlank()) return "userToken has no userId";
+      return null;
+    }
+    for (String t : v.types) {
+      if (!t.equalsIgnoreCase(Kind.THREAD.name)) return "token of type " + t + " is not a threadToken";
+    }
+    Object threadId = claims.getValue("threadId");
+    if (!(threadId instanceof String id) || id.isBlank() || !(claims.getValue("memberIds") instanceof JsonArray)) {
+      return "threadToken needs threadId and memberIds";
+    }
+    return null;
+  }
+
+  /** A {@code typ} value that names a type: not absent, not the generic JWT; "application/" is dropped (RFC 8725). */
+  private static java.util.Optional<String> declaredType(Object typ) {
+    if (!(typ instanceof String t) || t.isBlank()) return java.util.Optional.empty();
+    String type = t.regionMatches(true, 0, "application/", 0, 12) ? t.substring(12) : t;
+    return type.equalsIgnoreCase("JWT") ? java.util.Optional.empty() : java.util.Optional.of(type);
   }
 
   /** How long a verified token stays valid: to its exp plus the clock skew. */
@@ -201,12 +296,11 @@ public final class TokenVerifier {
     return Duration.ofMillis(Math.max(0, expiresAtMs - System.currentTimeMillis()));
   }
 
-  private static String headerAlgorithm(String token) {
+  private static JsonObject header(String token) {
     int dot = token.indexOf('.');
     if (dot <= 0) return null;
     try {
-      String header = new String(Base64.getUrlDecoder().decode(token.substring(0, dot)), StandardCharsets.UTF_8);
-      return new JsonObject(header).getString("alg");
+      return new JsonObject(new String(Base64.getUrlDecoder().decode(token.substring(0, dot)), StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
       return null;
     }

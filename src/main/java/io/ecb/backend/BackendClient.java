@@ -89,21 +89,22 @@ public final class BackendClient {
   private Future<Object> post(String operation, JsonObject body) {
     Buffer payload = body.toBuffer();
     String timestamp = Long.toString(System.currentTimeMillis() / 1000);
+    String requestId = requestId();
     return client.postAbs(baseUrl + "/" + operation)
       .timeout(config.timeoutMs(operation))
       .putHeader("Content-Type", "application/json")
-      .putHeader(WebhookSignature.REQUEST_ID, requestId())
+      .putHeader(WebhookSignature.REQUEST_ID, requestId)
       .putHeader(WebhookSignature.TIMESTAMP, timestamp)
-      .putHeader(WebhookSignature.HEADER, WebhookSignature.sign(config.webhookSecrets, timestamp, payload.getBytes()))
+      .putHeader(WebhookSignature.HEADER, WebhookSignature.sign(config.webhookSecrets, timestamp, requestId, operation, payload.getBytes()))
       .sendBuffer(payload)
       .compose(resp -> interpret(operation, resp));
   }
 
   /**
-   * A random (version 4) UUID for the request-id header. It only has to be unique (the signature
-   * covers the timestamp and body, not the id), so it comes from ThreadLocalRandom rather than
-   * UUID.randomUUID's SecureRandom, which takes a lock and reads the system's entropy source for
-   * every webhook call.
+   * A random (version 4) UUID for the request-id header. It only has to be unique, not secret
+   * (the v2 signature binds it, so knowing one gains nothing), so it comes from ThreadLocalRandom
+   * rather than UUID.randomUUID's SecureRandom, which takes a lock and reads the system's entropy
+   * source for every webhook call. A retried read is a new request with a new id.
    */
   private static String requestId() {
     ThreadLocalRandom random = ThreadLocalRandom.current();

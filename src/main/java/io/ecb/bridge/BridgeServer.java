@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.Paging;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiFunction;
 
 /**
  * The event-bus bridge at {@code /eventbus}: the standard Vert.x SockJS bridge protocol, so the
@@ -38,10 +38,16 @@ import java.util.function.BiFunction;
  */
 public final class BridgeServer {
 
-  /** A request address: tokens from the frame's headers, and its body (null when not an object). */
+  /** A request address: the connection's caller, tokens from the frame's headers, and its body (null when not an object). */
   @FunctionalInterface
   interface Operation {
-    Future<JsonObject> call(JsonObject headers, JsonObject body);
+    Future<JsonObject> call(Caller caller, JsonObject headers, JsonObject body);
+  }
+
+  /** Decides a registration on another module's addresses: the stream to follow, or the refusal. */
+  @FunctionalInterface
+  public interface StreamAuthorizer {
+    Future<StreamGrant> authorize(Caller caller, String address, JsonObject headers);
   }
 
   private final Vertx vertx;
@@ -52,7 +58,7 @@ public final class BridgeServer {
   final int maxSubscriptions;
   final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
   private final Map<String, Operation> operations;
-  private final Map<String, BiFunction<String, JsonObject, Future<StreamGrant>>> extraStreams = new ConcurrentHashMap<>();
+  private final Map<String, StreamAuthorizer> extraStreams = new ConcurrentHashMap<>();
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
@@ -69,12 +75,12 @@ public final class BridgeServer {
     this.maxFrameBytes = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
     this.operations = Map.of(
-      "ecb.getUserToken", (h, b) -> chat.getUserToken(body(b)),
-      "ecb.getContacts", (h, b) -> chat.getContacts(h.getString("userToken"), Paging.of(body(b))),
-      "ecb.getThreads", (h, b) -> chat.getThreads(h.getString("userToken"), Paging.of(body(b))),
-      "ecb.createThread", (h, b) -> chat.createThread(h.getString("userToken"), body(b)),
-      "ecb.getThread", (h, b) -> chat.getThread(h.getString("userToken"), h.getString("threadToken"), null, body(b)),
-      "ecb.sendMessage", (h, b) -> chat.sendMessage(h.getString("userToken"), h.getString("threadToken"), null, body(b)));
+      "ecb.getUserToken", (c, h, b) -> chat.getUserToken(c, body(b)),
+      "ecb.getContacts", (c, h, b) -> chat.getContacts(c, h.getString("userToken"), Paging.of(body(b))),
+      "ecb.getThreads", (c, h, b) -> chat.getThreads(c, h.getString("userToken"), Paging.of(body(b))),
+      "ecb.createThread", (c, h, b) -> chat.createThread(c, h.getString("userToken"), body(b)),
+      "ecb.getThread", (c, h, b) -> chat.getThread(c, h.getString("userToken"), h.getString("threadToken"), null, body(b)),
+      "ecb.sendMessage", (c, h, b) -> chat.sendMessage(c, h.getString("userToken"), h.getString("threadToken"), null, body(b)));
   }
 
   private static JsonObject body(JsonObject b) {
@@ -90,15 +96,15 @@ public final class BridgeServer {
    * Lets another module accept registrations on addresses with {@code prefix} (push profiles):
    * the function checks the headers and returns the stream to follow.
    */
-  public void addStreamAddresses(String prefix, BiFunction<String, JsonObject, Future<StreamGrant>> authorizer) {
+  public void addStreamAddresses(String prefix, StreamAuthorizer authorizer) {
     extraStreams.put(prefix, authorizer);
   }
 
-  Future<StreamGrant> authorize(String address, JsonObject headers) {
+  Future<StreamGrant> authorize(Caller caller, String address, JsonObject headers) {
     for (var e : extraStreams.entrySet()) {
-      if (address.startsWith(e.getKey())) return e.getValue().apply(address, headers);
+      if (address.startsWith(e.getKey())) return e.getValue().authorize(caller, address, headers);
     }
-    return chat.authorizeSubscription(address, headers.getString("userToken"), headers.getString("threadToken"));
+    return chat.authorizeSubscription(caller, address, headers.getString("userToken"), headers.getString("threadToken"));
   }
 
   /** Mounts the bridge on {@code router} at {@code /eventbus}. */
@@ -138,7 +144,7 @@ public final class BridgeServer {
   }
 
   private void accept(ServerWebSocket ws, HttpConnection connection, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, s -> new WebSocketWire(ws, connection, sockJs,
+    BridgeSession session = new BridgeSession(this, ws.remoteAddress(), s -> new WebSocketWire(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);
@@ -163,7 +169,7 @@ public final class BridgeServer {
       socket.close(CloseReason.SHUTDOWN.code, CloseReason.SHUTDOWN.reason);
       return;
     }
-    BridgeSession session = new BridgeSession(this, s -> new SockJsSocketWire(socket));
+    BridgeSession session = new BridgeSession(this, socket.remoteAddress(), s -> new SockJsSocketWire(socket));
     sessions.add(session);
     socket.handler(session::onFrame);
     socket.endHandler(v -> session.closed());

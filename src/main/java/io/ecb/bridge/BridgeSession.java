@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.auth.Caller;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
 import io.ecb.delivery.Delivery;
@@ -11,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -43,12 +45,15 @@ final class BridgeSession implements Fanout.Subscriber {
   /** Which heartbeat turn checks this connection: spread at random, so that not all are checked at once. */
   final int heartbeatSlot = ThreadLocalRandom.current().nextInt(BridgeServer.HEARTBEAT_SLOTS);
   private final Context context;
+  /** Who this connection is, for its token checks: too many failed ones close it. */
+  private final Caller caller;
   private boolean closed;
 
   /** Created on the connection's event loop, where all its frames are handled. */
-  BridgeSession(BridgeServer server, Function<BridgeSession, Wire> wire) {
+  BridgeSession(BridgeServer server, SocketAddress remote, Function<BridgeSession, Wire> wire) {
     this.server = server;
     this.context = Vertx.currentContext();
+    this.caller = Caller.connection(remote, () -> closeLater(CloseReason.AUTH_FAILURES));
     this.wire = wire.apply(this);
   }
 
@@ -147,7 +152,7 @@ final class BridgeSession implements Fanout.Subscriber {
     }
     Future<JsonObject> result;
     try {
-      result = op.call(headers, body instanceof JsonObject b ? b : body == null ? new JsonObject() : null);
+      result = op.call(caller, headers, body instanceof JsonObject b ? b : body == null ? new JsonObject() : null);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -168,7 +173,7 @@ final class BridgeSession implements Fanout.Subscriber {
         "at most " + server.maxSubscriptions + " subscriptions per connection"));
       return Future.succeededFuture();
     }
-    return server.authorize(address, headers)
+    return server.authorize(caller, address, headers)
       .compose(grant -> {
         if (closed) return Future.succeededFuture();
         registrations.put(address, grant.stream());

@@ -9,7 +9,9 @@ public enum CloseReason {
   SHUTDOWN(4000, "server shutting down; reconnect"),
   SLOW_CONSUMER(4001, "slow consumer; reconnect and recover"),
   PING_TIMEOUT(4002, "no ping received"),
-  PROTOCOL_ERROR(4003, "invalid frame");
+  PROTOCOL_ERROR(4003, "invalid frame"),
+  /** Past {@code limits.failedAuthPerSecond}: the last refused request was answered RATE_LIMITED first. */
+  AUTH_FAILURES(4008, "too many failed token checks");
 
   public final int code;
   public final String reason;

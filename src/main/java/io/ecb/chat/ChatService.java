@@ -1,5 +1,6 @@
 package io.ecb.chat;
 
+import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.auth.ThreadGrant;
 import io.ecb.auth.TokenVerifier;
@@ -25,6 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * request, call the customer backend's webhook, verify the tokens it hands back, publish what
  * clients must hear about, and build the reply. Transports only turn their frames into these calls
  * and the results (or {@link EcbException}s) back into frames.
+ *
+ * <p>Every operation takes the {@link Caller} first: a connection makes one when it opens
+ * ({@link Caller#connection}, with what to do when its failed token checks run over) and passes
+ * it to every call; an HTTP request makes one per request ({@link Caller#request}).
  */
 public final class ChatService {
 
@@ -60,31 +65,36 @@ public final class ChatService {
     lastTyping.values().removeIf(t -> t < cutoff);
   }
 
-  public Future<JsonObject> getUserToken(JsonObject body) {
+  /**
+   * Trades an accessToken for a userToken. The backend checks the accessToken; one it refuses
+   * (401) counts as a failed token check of the caller, so guessing accessTokens through ECB is
+   * limited like guessing userTokens.
+   */
+  public Future<JsonObject> getUserToken(Caller caller, JsonObject body) {
     String accessToken = body == null ? null : body.getValue("accessToken") instanceof String s ? s : null;
     if (accessToken == null || accessToken.isBlank()) {
       return Future.failedFuture(EcbException.badRequest("accessToken (string) is required"));
     }
-    return backend.call("getUserToken", new JsonObject().put("accessToken", accessToken))
+    return tokens.failedChecks().check(caller, () -> backend.call("getUserToken", new JsonObject().put("accessToken", accessToken)))
       .compose(reply -> {
         String userToken = reply instanceof JsonObject o && o.getValue("userToken") instanceof String s ? s : null;
         if (userToken == null) return Future.failedFuture(backendError("getUserToken: reply has no userToken"));
-        return tokens.verifyUser(userToken)
+        return tokens.verifyUser(Caller.BACKEND, userToken)
           .recover(e -> Future.failedFuture(backendError("getUserToken: backend returned an invalid userToken")))
           .map(user -> new JsonObject().put("userToken", userToken).put("user", user.toJson()));
       });
   }
 
-  public Future<JsonObject> getContacts(String userToken, Paging paging) {
-    return caller(userToken).compose(user ->
+  public Future<JsonObject> getContacts(Caller caller, String userToken, Paging paging) {
+    return caller(caller, userToken).compose(user ->
       backend.call("getContacts", new JsonObject().put("user", user.toJson()))
         .compose(reply -> reply instanceof JsonArray all
           ? Future.succeededFuture(paging.page(all))
           : Future.failedFuture(backendError("getContacts: reply is not a list of users"))));
   }
 
-  public Future<JsonObject> getThreads(String userToken, Paging paging) {
-    return caller(userToken).compose(user ->
+  public Future<JsonObject> getThreads(Caller caller, String userToken, Paging paging) {
+    return caller(caller, userToken).compose(user ->
       backend.call("getThreads", new JsonObject().put("user", user.toJson()))
         .compose(reply -> {
           if (!(reply instanceof JsonArray all)) return Future.failedFuture(backendError("getThreads: reply is not a list of threads"));
@@ -95,8 +105,8 @@ public final class ChatService {
         }));
   }
 
-  public Future<JsonObject> createThread(String userToken, JsonObject body) {
-    return caller(userToken).compose(user -> {
+  public Future<JsonObject> createThread(Caller caller, String userToken, JsonObject body) {
+    return caller(caller, userToken).compose(user -> {
       JsonArray memberIds = body == null ? null : body.getValue("memberIds") instanceof JsonArray a ? a : null;
       if (memberIds == null || memberIds.isEmpty() || !memberIds.stream().allMatch(m -> m instanceof String s && !s.isBlank())) {
         return Future.failedFuture(EcbException.badRequest("memberIds must be a non-empty array of userIds"));
@@ -113,7 +123,7 @@ public final class ChatService {
     });
   }
 
-  public Future<JsonObject> getThread(String userToken, String threadToken, String pathThreadId, JsonObject body) {
+  public Future<JsonObject> getThread(Caller caller, String userToken, String threadToken, String pathThreadId, JsonObject body) {
     Long since;
     String epoch;
     try {
@@ -122,7 +132,7 @@ public final class ChatService {
     } catch (EcbException e) {
       return Future.failedFuture(e);
     }
-    return callerInThread(userToken, threadToken, pathThreadId).compose(access -> {
+    return callerInThread(caller, userToken, threadToken, pathThreadId).compose(access -> {
       String stream = Streams.thread(access.grant.threadId());
       StreamLog log = publisher.log();
       // The stream's position is read before the backend call, so whatever is published after it
@@ -145,8 +155,8 @@ public final class ChatService {
     });
   }
 
-  public Future<JsonObject> sendMessage(String userToken, String threadToken, String pathThreadId, JsonObject body) {
-    return callerInThread(userToken, threadToken, pathThreadId).compose(access -> {
+  public Future<JsonObject> sendMessage(Caller caller, String userToken, String threadToken, String pathThreadId, JsonObject body) {
+    return callerInThread(caller, userToken, threadToken, pathThreadId).compose(access -> {
       JsonObject message = validMessage(body == null ? null : body.getValue("message"), true);
       String threadId = access.grant.threadId();
       if ("typing".equals(message.getString("type"))) return typing(access.user, threadId, message);
@@ -244,17 +254,17 @@ public final class ChatService {
    * Decides whether a connection may follow a stream, from the address it registers and the
    * tokens it brings; the result is the stream name.
    */
-  public Future<StreamGrant> authorizeSubscription(String address, String userToken, String threadToken) {
+  public Future<StreamGrant> authorizeSubscription(Caller caller, String address, String userToken, String threadToken) {
     String stream = address == null ? null : Streams.fromAddress(address);
     if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
     String name = stream.substring(stream.indexOf(':') + 1);
     // Checked once per connection: its tokens are not added to the remembered ones.
     return switch (stream.substring(0, stream.indexOf(':'))) {
-      case Streams.THREAD -> callerInThread(userToken, threadToken, name, false).map(a -> new StreamGrant(stream, a.user.userId()));
-      case Streams.USER -> caller(userToken, false).compose(user -> user.userId().equals(name)
+      case Streams.THREAD -> callerInThread(caller, userToken, threadToken, name, false).map(a -> new StreamGrant(stream, a.user.userId()));
+      case Streams.USER -> caller(caller, userToken, false).compose(user -> user.userId().equals(name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
-      default -> caller(userToken, false).compose(user -> mayFollowChannel(user, name)
+      default -> caller(caller, userToken, false).compose(user -> mayFollowChannel(user, name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
     };
@@ -269,24 +279,24 @@ public final class ChatService {
   private record Access(ChatUser user, ThreadGrant grant) {
   }
 
-  /** Verifies the userToken and charges the user's request budget. */
-  public Future<ChatUser> caller(String userToken) {
-    return caller(userToken, true);
+  /** Verifies the userToken that {@code caller} presents and charges the user's request budget. */
+  public Future<ChatUser> caller(Caller caller, String userToken) {
+    return caller(caller, userToken, true);
   }
 
-  /** As {@link #caller(String)}; with {@code rememberToken} false (a subscription) the token is not remembered. */
-  public Future<ChatUser> caller(String userToken, boolean rememberToken) {
-    return tokens.verifyUser(userToken, rememberToken).compose(user -> requests.tryAcquire(user.userId())
+  /** As {@link #caller(Caller, String)}; with {@code rememberToken} false (a subscription) the token is not remembered. */
+  public Future<ChatUser> caller(Caller caller, String userToken, boolean rememberToken) {
+    return tokens.verifyUser(caller, userToken, rememberToken).compose(user -> requests.tryAcquire(user.userId())
       ? Future.succeededFuture(user)
       : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
   }
 
-  private Future<Access> callerInThread(String userToken, String threadToken, String expectedThreadId) {
-    return callerInThread(userToken, threadToken, expectedThreadId, true);
+  private Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
+    return callerInThread(caller, userToken, threadToken, expectedThreadId, true);
   }
 
-  private Future<Access> callerInThread(String userToken, String threadToken, String expectedThreadId, boolean rememberTokens) {
-    return caller(userToken, rememberTokens).compose(user -> tokens.verifyThread(threadToken, rememberTokens).compose(grant -> {
+  private Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId, boolean rememberTokens) {
+    return caller(caller, userToken, rememberTokens).compose(user -> tokens.verifyThread(caller, threadToken, rememberTokens).compose(grant -> {
       if (expectedThreadId != null && !expectedThreadId.equals(grant.threadId())) {
         return Future.failedFuture(EcbException.forbidden("threadToken is for another thread"));
       }
@@ -301,7 +311,7 @@ public final class ChatService {
     if (!(thread instanceof JsonObject t) || !(t.getValue("threadToken") instanceof String token)) {
       return Future.failedFuture(backendError(operation + ": thread has no threadToken"));
     }
-    return tokens.verifyThread(token)
+    return tokens.verifyThread(Caller.BACKEND, token)
       .recover(e -> Future.failedFuture(backendError(operation + ": backend returned an invalid threadToken")))
       .compose(grant -> grant.threadId().equals(t.getString("threadId"))
         ? Future.succeededFuture(grant)

@@ -87,6 +87,8 @@ public final class EcbConfig {
     public final int leewaySeconds;
     /** Verified tokens remembered (until their exp) so a client's next request skips the signature check; 0 = none. */
     public final int verifiedTokenCacheSize;
+    /** {@code typ} values (claim or header) a userToken may declare; an untyped token is accepted as before. */
+    public final List<String> userTokenTypes;
 
     Auth(JsonObject o) {
       algorithm = o.getString("algorithm", "RS256");
@@ -97,6 +99,7 @@ public final class EcbConfig {
       audience = text(o, "audience");
       leewaySeconds = o.getInteger("leewaySeconds", 30);
       verifiedTokenCacheSize = o.getInteger("verifiedTokenCacheSize", 10_000);
+      userTokenTypes = strings(o.getValue("userTokenTypes"));
     }
   }
 
@@ -144,6 +147,8 @@ public final class EcbConfig {
     public final long heartbeatSeconds;
     public final long dedupSeconds;
     public final int dedupPerUser;
+    /** Failed token checks per second allowed per client address and per connection; 0 = no limit. */
+    public final double failedAuthPerSecond;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -155,6 +160,7 @@ public final class EcbConfig {
       heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
       dedupPerUser = o.getInteger("dedupPerUser", 1000);
+      failedAuthPerSecond = o.getDouble("failedAuthPerSecond", 20.0);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.ecb.demo;
 
+import io.ecb.backend.WebhookReplayGuard;
 import io.ecb.backend.WebhookSignature;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
@@ -8,7 +9,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.Router;
@@ -16,9 +16,15 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -30,10 +36,14 @@ import java.util.UUID;
 
 /**
  * The demo customer backend, and the reference for building a real one: it answers ECB's six
- * webhooks at {@code /demo/backend/{operation}} over real HTTP, checks each request's signature,
- * keeps users and threads in memory, and signs userTokens and threadTokens with its own RSA key
- * (ECB verifies them with the public half). The demo page logs in at {@code /demo/login}, which
- * stands for the customer's own login and hands out the opaque accessToken.
+ * webhooks at {@code /demo/backend/{operation}} over real HTTP, checks each request's v2 signature
+ * and refuses a request id it has seen, keeps users and threads in memory, and signs userTokens
+ * and threadTokens with its own RSA key (ECB verifies them with the public half), each typed by
+ * its {@code typ} claim. The demo page logs in at {@code /demo/login}, which stands for the
+ * customer's own login and hands out an opaque accessToken: the user and an expiry under an HMAC
+ * keyed from the webhook secret, never a token signed with the key ECB trusts, so it cannot pass
+ * for a userToken. Being self-contained, it holds no memory and is good on every node of a demo
+ * cluster (all of them share the webhook secret), whichever node's demo answers getUserToken.
  *
  * <p>The key pair under {@code resources/demo/} is public and for the demo only.
  */
@@ -41,10 +51,16 @@ public final class DemoBackend {
 
   public static final String WEBHOOK_SECRET = "demo-webhook-secret";
   private static final long TOKEN_SECONDS = 3600;
+  /** How far a webhook's timestamp may be from now; a request id is remembered that long. */
+  static final long WEBHOOK_TOLERANCE_SECONDS = 300;
+  private static final long ACCESS_TOKEN_SECONDS = 12 * 3600;
+  private static final int MAC_BYTES = 32;
 
   private final JWTAuth signer;
-  private final JWTAuth verifier;
-  private final String webhookSecret;
+  private final List<String> webhookSecrets;
+  private final WebhookReplayGuard replays = new WebhookReplayGuard(WEBHOOK_TOLERANCE_SECONDS, 100_000);
+  /** Key of the accessTokens' HMAC, derived so that the webhook secret itself signs nothing else. */
+  private final byte[] accessTokenKey;
   private final Map<String, JsonObject> users = new LinkedHashMap<>();
   private final Map<String, DemoThread> threads = new LinkedHashMap<>();
 
@@ -65,9 +81,9 @@ public final class DemoBackend {
   public DemoBackend(Vertx vertx, EcbConfig config) {
     this.signer = JWTAuth.create(vertx, new JWTAuthOptions()
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
-    this.verifier = JWTAuth.create(vertx, new JWTAuthOptions()
-      .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-public.pem"))));
-    this.webhookSecret = config.backend.webhookSecrets.isEmpty() ? WEBHOOK_SECRET : config.backend.webhookSecrets.get(0);
+    // The backend knows every secret ECB may sign with (two while they rotate).
+    this.webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
+    this.accessTokenKey = hmac(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
     user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
     user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
     user("carol", "Carol Diaz", new JsonObject().put("isAgent", false));
@@ -121,18 +137,66 @@ public final class DemoBackend {
       error(ctx, 404, "no such demo user");
       return;
     }
-    String accessToken = signer.generateToken(new JsonObject().put("sub", userId).put("purpose", "access"),
-      new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds(12 * 3600));
-    ctx.json(new JsonObject().put("accessToken", accessToken));
+    byte[] payload = (userId + ":" + (System.currentTimeMillis() / 1000 + ACCESS_TOKEN_SECONDS)).getBytes(StandardCharsets.UTF_8);
+    byte[] token = Arrays.copyOf(payload, payload.length + MAC_BYTES);
+    System.arraycopy(hmac(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
+    ctx.json(new JsonObject().put("accessToken", Base64.getUrlEncoder().withoutPadding().encodeToString(token)));
+  }
+
+  /** The user an accessToken of {@link #login} names, or null when it is forged, mangled or expired. */
+  private String accessTokenUser(String accessToken) {
+    byte[] token;
+    try {
+      token = Base64.getUrlDecoder().decode(accessToken);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (token.length <= MAC_BYTES) return null;
+    byte[] payload = Arrays.copyOf(token, token.length - MAC_BYTES);
+    if (!MessageDigest.isEqual(hmac(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
+    String text = new String(payload, StandardCharsets.UTF_8);
+    int colon = text.lastIndexOf(':');
+    try {
+      return Long.parseLong(text.substring(colon + 1)) > System.currentTimeMillis() / 1000 ? text.substring(0, colon) : null;
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      return null;
+    }
+  }
+
+  private static byte[] hmac(byte[] key, byte[] data) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac.doFinal(data);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void webhook(RoutingContext ctx) {
-    // 1. Only ECB may call: check the signature over the raw body, and the timestamp's freshness.
+    // 1. Only ECB may call: check the v2 signature over request id, operation and raw body, and
+    //    the timestamp's freshness; then refuse a request id seen within that window (a replay).
     byte[] raw = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-    if (!WebhookSignature.verify(ctx.request().getHeader(WebhookSignature.HEADER),
-      ctx.request().getHeader(WebhookSignature.TIMESTAMP), raw, webhookSecret, 300)) {
+    String signature = ctx.request().getHeader(WebhookSignature.HEADER);
+    String timestamp = ctx.request().getHeader(WebhookSignature.TIMESTAMP);
+    String requestId = ctx.request().getHeader(WebhookSignature.REQUEST_ID);
+    String operation = ctx.pathParam("operation");
+    if (webhookSecrets.stream().noneMatch(secret ->
+      WebhookSignature.verifyV2(signature, timestamp, requestId, operation, raw, secret, WEBHOOK_TOLERANCE_SECONDS))) {
       error(ctx, 401, "bad webhook signature");
       return;
+    }
+    switch (replays.check(requestId, timestamp)) {
+      case REPLAYED -> {
+        error(ctx, 401, "webhook request id already used");
+        return;
+      }
+      case FULL -> {
+        error(ctx, 503, "too many webhook requests to remember; retry");
+        return;
+      }
+      default -> {
+      }
     }
     JsonObject req = ctx.body().asJsonObject();
     // 2. ECB has verified the caller's userToken; `user` is who is asking.
@@ -140,7 +204,7 @@ public final class DemoBackend {
     String me = user == null ? null : user.getString("userId");
     Future<Object> reply;
     synchronized (this) {
-      reply = switch (ctx.pathParam("operation")) {
+      reply = switch (operation) {
         case "getUserToken" -> getUserToken(req.getString("accessToken"));
         case "getContacts" -> Future.succeededFuture(contacts(me));
         case "getThreads" -> Future.succeededFuture(threadsOf(me));
@@ -153,19 +217,16 @@ public final class DemoBackend {
     reply.onSuccess(r -> ctx.response().putHeader("Content-Type", "application/json").end(io.vertx.core.json.Json.encode(r)))
       .onFailure(e -> {
         if (e instanceof DemoError d) error(ctx, d.status, d.getMessage());
-        else error(ctx, 401, "invalid accessToken");
+        else error(ctx, 500, "demo backend failed");
       });
   }
 
   private Future<Object> getUserToken(String accessToken) {
-    return verifier.authenticate(new TokenCredentials(accessToken)).map(u -> {
-      String id = u.principal().getString("sub");
-      if (!"access".equals(u.principal().getString("purpose")) || !users.containsKey(id)) {
-        throw new DemoError(401, "invalid accessToken");
-      }
-      JsonObject claims = users.get(id).copy().put("sub", id).put("channels", new JsonArray().add("announcements"));
-      return new JsonObject().put("userToken", sign(claims));
-    });
+    String id = accessToken == null ? null : accessTokenUser(accessToken);
+    if (id == null || !users.containsKey(id)) return Future.failedFuture(new DemoError(401, "invalid accessToken"));
+    JsonObject claims = users.get(id).copy().put("sub", id).put("typ", "userToken")
+      .put("channels", new JsonArray().add("announcements"));
+    return Future.succeededFuture(new JsonObject().put("userToken", sign(claims)));
   }
 
   private JsonArray contacts(String me) {
@@ -234,7 +295,7 @@ public final class DemoBackend {
   private JsonObject thread(DemoThread t) {
     JsonArray members = new JsonArray();
     t.memberIds.forEach(id -> members.add(users.get(id)));
-    String token = sign(new JsonObject().put("threadId", t.threadId).put("memberIds", new JsonArray(t.memberIds)));
+    String token = sign(new JsonObject().put("typ", "threadToken").put("threadId", t.threadId).put("memberIds", new JsonArray(t.memberIds)));
     return new JsonObject()
       .put("threadId", t.threadId)
       .put("threadToken", token)

@@ -1,5 +1,6 @@
 package io.ecb.http;
 
+import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.Paging;
@@ -48,15 +49,15 @@ public final class ChatApi {
     }
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
 
-    router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(HttpBodies.jsonObject(c))));
-    router.get("/api/v1/contacts").handler(ctx -> reply(ctx, c -> chat.getContacts(bearer(c), paging(c))));
-    router.get("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.getThreads(bearer(c), paging(c))));
-    router.post("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.createThread(bearer(c), HttpBodies.jsonObject(c))));
-    router.get("/api/v1/threads/:threadId").handler(ctx -> reply(ctx, c -> chat.getThread(bearer(c),
+    router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(caller(c), HttpBodies.jsonObject(c))));
+    router.get("/api/v1/contacts").handler(ctx -> reply(ctx, c -> chat.getContacts(caller(c), bearer(c), paging(c))));
+    router.get("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.getThreads(caller(c), bearer(c), paging(c))));
+    router.post("/api/v1/threads").handler(ctx -> reply(ctx, c -> chat.createThread(caller(c), bearer(c), HttpBodies.jsonObject(c))));
+    router.get("/api/v1/threads/:threadId").handler(ctx -> reply(ctx, c -> chat.getThread(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), new JsonObject()
         .put("sinceOffset", c.queryParams().get("sinceOffset"))
         .put("epoch", c.queryParams().get("epoch")))));
-    router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(bearer(c),
+    router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
     router.get("/api/v1/events").handler(events::open);
   }
@@ -82,6 +83,11 @@ public final class ChatApi {
     String h = ctx.request().getHeader("Authorization");
     if (h == null) return null;
     return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : null;
+  }
+
+  /** Who sends this request, for the limit on failed token checks (per client address). */
+  public static Caller caller(RoutingContext ctx) {
+    return Caller.request(ctx.request().remoteAddress());
   }
 
   private static Paging paging(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package io.ecb.http;
 
+import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.EcbException;
@@ -72,14 +73,15 @@ public final class EventStreams {
     if (lastEventId == null) lastEventId = ctx.queryParams().get("lastEventId");
     Map<String, String[]> resumeFrom = parsePositions(lastEventId);
     String token = userToken;
+    Caller caller = ChatApi.caller(ctx);
 
-    chat.caller(token, false).compose(user -> streams(user, token, threadTokens, channels, userStream)
+    chat.caller(caller, token, false).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
         .map(streams -> new Connection(ctx, user.userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
   }
 
-  private Future<List<String>> streams(ChatUser user, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
+  private Future<List<String>> streams(Caller caller, ChatUser user, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
     int count = threadTokens.size() + channels.size() + (userStream ? 1 : 0);
     if (count == 0) return Future.failedFuture(EcbException.badRequest("follow at least one of thread, channel, user=true"));
     if (count > config.limits.subscriptionsPerConnection) {
@@ -92,8 +94,8 @@ public final class EventStreams {
         : Future.failedFuture(EcbException.forbidden("channel " + c + " is not in the userToken's channels")));
     }
     for (String t : threadTokens) {
-      all.add(chat.tokens().verifyThread(t, false).compose(grant ->
-        chat.authorizeSubscription(Streams.address(Streams.thread(grant.threadId())), userToken, t)).map(StreamGrant::stream));
+      all.add(chat.tokens().verifyThread(caller, t, false).compose(grant ->
+        chat.authorizeSubscription(caller, Streams.address(Streams.thread(grant.threadId())), userToken, t)).map(StreamGrant::stream));
     }
     return Future.all(all).map(cf -> {
       List<String> out = new ArrayList<>();

@@ -40,6 +40,9 @@ public final class NodeMetrics {
     counter("ecb_history_evicted_streams", node.publisher.log().evictedStreams(), "Streams whose history was evicted to stay under history.maxBytes");
     counter("ecb_bridge_refused_frames", node.bridge.refused, "Bridge frames refused (address, direction or permission)");
     counter("ecb_slow_consumer_disconnects", node.bridge.slowConsumers, "Connections cut off for not reading");
+    counter("ecb_token_signature_checks", node.chat.tokens().signatureChecks, "Token signatures checked (not answered from memory)");
+    counter("ecb_token_check_failures", node.chat.tokens().failedChecks().failures, "Client credentials that failed their check");
+    counter("ecb_token_checks_refused", node.chat.tokens().failedChecks().refused, "Token checks refused unexamined: caller past limits.failedAuthPerSecond");
     node.backend.observe(sample -> Timer.builder("ecb_webhook")
       .description("Webhook calls to the customer backend")
       .tag("operation", sample.operation())

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(60)
 class TokenVerifierTest {
 
+  /** Who presents the tokens: a client on loopback (the verifiers here have no limit on failures). */
+  private static final Caller CLIENT = Caller.request(SocketAddress.inetSocketAddress(40000, "127.0.0.1"));
   private static final String HS_SECRET = "a-shared-secret-of-at-least-32-bytes!!";
 
   private Vertx vertx;
@@ -171,7 +174,7 @@ class TokenVerifierTest {
   void validUserTokenGivesTheUser() {
     JsonObject data = new JsonObject().put("role", "agent").put("tier", 3);
     String token = rs256(userClaims("u1").put("data", data).put("channels", new JsonArray().add("news").add("ops")));
-    ChatUser user = rs256().verifyUser(token).await();
+    ChatUser user = rs256().verifyUser(CLIENT, token).await();
     assertThat(user.userId()).isEqualTo("u1");
     assertThat(user.displayName()).isEqualTo("User u1");
     assertThat(user.data()).isEqualTo(data);
@@ -181,7 +184,7 @@ class TokenVerifierTest {
   @Test
   void userTokenSignedByTheVertxSignerIsAccepted() {
     String token = rsa.sign(vertx, new JsonObject().put("userId", "u2").put("displayName", "Two"), 600);
-    ChatUser user = rs256().verifyUser(token).await();
+    ChatUser user = rs256().verifyUser(CLIENT, token).await();
     assertThat(user.userId()).isEqualTo("u2");
     assertThat(user.displayName()).isEqualTo("Two");
     assertThat(user.channels()).isEmpty();
@@ -190,19 +193,19 @@ class TokenVerifierTest {
   @Test
   void userIdComesFromSubWhenThereIsNoUserIdClaim() {
     String token = rs256(new JsonObject().put("sub", "u7").put("displayName", "Seven").put("exp", now() + 600));
-    ChatUser user = rs256().verifyUser(token).await();
+    ChatUser user = rs256().verifyUser(CLIENT, token).await();
     assertThat(user.userId()).isEqualTo("u7");
     assertThat(user.displayName()).isEqualTo("Seven");
   }
 
   @Test
   void userTokenWithoutUserIdOrSubIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(new JsonObject().put("displayName", "Nobody").put("exp", now() + 600))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(new JsonObject().put("displayName", "Nobody").put("exp", now() + 600))));
   }
 
   @Test
   void validThreadTokenGivesTheThreadAndItsMembers() {
-    ThreadGrant grant = rs256().verifyThread(rs256(threadClaims("t1", "u1", "u2", "u3"))).await();
+    ThreadGrant grant = rs256().verifyThread(CLIENT, rs256(threadClaims("t1", "u1", "u2", "u3"))).await();
     assertThat(grant.threadId()).isEqualTo("t1");
     assertThat(grant.memberIds()).containsExactly("u1", "u2", "u3");
     assertThat(grant.isMember("u2")).isTrue();
@@ -211,17 +214,17 @@ class TokenVerifierTest {
 
   @Test
   void threadTokenWithoutMemberIdsIsRefused() {
-    assertRefused(rs256().verifyThread(rs256(new JsonObject().put("threadId", "t1").put("exp", now() + 600))));
+    assertRefused(rs256().verifyThread(CLIENT, rs256(new JsonObject().put("threadId", "t1").put("exp", now() + 600))));
   }
 
   @Test
   void missingOrGarbageTokensAreRefused() {
     TokenVerifier v = rs256();
-    assertRefused(v.verifyUser(null));
-    assertRefused(v.verifyUser(""));
-    assertRefused(v.verifyUser("not-a-jwt"));
-    assertRefused(v.verifyUser("a.b.c"));
-    assertRefused(v.verifyThread(null));
+    assertRefused(v.verifyUser(CLIENT, null));
+    assertRefused(v.verifyUser(CLIENT, ""));
+    assertRefused(v.verifyUser(CLIENT, "not-a-jwt"));
+    assertRefused(v.verifyUser(CLIENT, "a.b.c"));
+    assertRefused(v.verifyThread(CLIENT, null));
   }
 
   // ---------------------------------------------------------------- tampering
@@ -230,14 +233,14 @@ class TokenVerifierTest {
   void tamperedPayloadIsRefused() {
     TokenVerifier v = rs256();
     String token = rs256(userClaims("u1"));
-    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
+    assertThat(v.verifyUser(CLIENT, token).await().userId()).isEqualTo("u1");
     String[] p = parts(token);
     String forged = p[0] + "." + b64(userClaims("admin")) + "." + p[2];
-    assertRefused(v.verifyUser(forged));
+    assertRefused(v.verifyUser(CLIENT, forged));
 
     String thread = rs256(threadClaims("t1", "u1", "u2"));
     String[] t = parts(thread);
-    assertRefused(v.verifyThread(t[0] + "." + b64(threadClaims("t1", "u1", "u2", "intruder")) + "." + t[2]));
+    assertRefused(v.verifyThread(CLIENT, t[0] + "." + b64(threadClaims("t1", "u1", "u2", "intruder")) + "." + t[2]));
   }
 
   @Test
@@ -247,29 +250,29 @@ class TokenVerifierTest {
     String[] p = parts(token);
     byte[] sig = Base64.getUrlDecoder().decode(p[2]);
     sig[sig.length / 2] ^= 0x01;
-    assertRefused(v.verifyUser(p[0] + "." + p[1] + "." + b64(sig)));
+    assertRefused(v.verifyUser(CLIENT, p[0] + "." + p[1] + "." + b64(sig)));
     // and with the signature stripped altogether
-    assertRefused(v.verifyUser(p[0] + "." + p[1] + "."));
-    assertRefused(v.verifyUser(p[0] + "." + p[1]));
+    assertRefused(v.verifyUser(CLIENT, p[0] + "." + p[1] + "."));
+    assertRefused(v.verifyUser(CLIENT, p[0] + "." + p[1]));
   }
 
   @Test
   void tokenSignedWithAnotherRsaKeyIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(otherRsa, userClaims("u1"))));
-    assertRefused(rs256().verifyThread(rs256(otherRsa, threadClaims("t1", "u1"))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(otherRsa, userClaims("u1"))));
+    assertRefused(rs256().verifyThread(CLIENT, rs256(otherRsa, threadClaims("t1", "u1"))));
   }
 
   // ---------------------------------------------------------------- time claims
 
   @Test
   void expiredBeyondTheSkewIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(userClaims("u1").put("iat", now() - 600).put("exp", now() - 60))));
-    assertRefused(rs256().verifyThread(rs256(threadClaims("t1", "u1").put("iat", now() - 600).put("exp", now() - 60))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("iat", now() - 600).put("exp", now() - 60))));
+    assertRefused(rs256().verifyThread(CLIENT, rs256(threadClaims("t1", "u1").put("iat", now() - 600).put("exp", now() - 60))));
   }
 
   @Test
   void expiredTenSecondsAgoIsAcceptedThanksToTheSkew() {
-    ChatUser user = rs256().verifyUser(rs256(userClaims("u1").put("iat", now() - 600).put("exp", now() - 10))).await();
+    ChatUser user = rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("iat", now() - 600).put("exp", now() - 10))).await();
     assertThat(user.userId()).isEqualTo("u1");
   }
 
@@ -278,43 +281,43 @@ class TokenVerifierTest {
     TokenVerifier v = verifier(a -> a.put("algorithm", "RS256").put("publicKey", rsa.publicPem).put("leewaySeconds", 0));
     long exp = now() + 2;
     String token = rs256(userClaims("u1").put("exp", exp));
-    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
-    assertThat(v.verifyUser(token).await().userId()).as("the second check is answered from memory").isEqualTo("u1");
+    assertThat(v.verifyUser(CLIENT, token).await().userId()).isEqualTo("u1");
+    assertThat(v.verifyUser(CLIENT, token).await().userId()).as("the second check is answered from memory").isEqualTo("u1");
     // exp is in whole seconds and valid through its own second: wait until the one after it.
     Promise<Void> expired = Promise.promise();
     vertx.setTimer(Math.max(1, (exp + 1) * 1000 + 100 - System.currentTimeMillis()), id -> expired.complete());
     expired.future().await();
-    assertRefused(v.verifyUser(token));
+    assertRefused(v.verifyUser(CLIENT, token));
   }
 
   @Test
   void tokensAreCheckedEveryTimeWhenNothingIsRemembered() {
     TokenVerifier v = verifier(a -> a.put("algorithm", "RS256").put("publicKey", rsa.publicPem).put("verifiedTokenCacheSize", 0));
     String token = rs256(userClaims("u1"));
-    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
-    assertThat(v.verifyUser(token).await().userId()).isEqualTo("u1");
-    assertRefused(v.verifyUser(rs256(otherRsa, userClaims("u1"))));
+    assertThat(v.verifyUser(CLIENT, token).await().userId()).isEqualTo("u1");
+    assertThat(v.verifyUser(CLIENT, token).await().userId()).isEqualTo("u1");
+    assertRefused(v.verifyUser(CLIENT, rs256(otherRsa, userClaims("u1"))));
   }
 
   @Test
   void missingExpIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(new JsonObject().put("userId", "u1").put("displayName", "x").put("iat", now()))));
-    assertRefused(rs256().verifyThread(rs256(new JsonObject().put("threadId", "t1").put("memberIds", new JsonArray().add("u1")))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(new JsonObject().put("userId", "u1").put("displayName", "x").put("iat", now()))));
+    assertRefused(rs256().verifyThread(CLIENT, rs256(new JsonObject().put("threadId", "t1").put("memberIds", new JsonArray().add("u1")))));
   }
 
   @Test
   void nonNumericExpIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(userClaims("u1").put("exp", "tomorrow"))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("exp", "tomorrow"))));
   }
 
   @Test
   void nbfFiveMinutesInTheFutureIsRefused() {
-    assertRefused(rs256().verifyUser(rs256(userClaims("u1").put("nbf", now() + 300))));
+    assertRefused(rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("nbf", now() + 300))));
   }
 
   @Test
   void nbfWithinTheSkewIsAccepted() {
-    assertThat(rs256().verifyUser(rs256(userClaims("u1").put("nbf", now() + 10))).await().userId()).isEqualTo("u1");
+    assertThat(rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("nbf", now() + 10))).await().userId()).isEqualTo("u1");
   }
 
   // ---------------------------------------------------------------- algorithm pinning
@@ -323,43 +326,43 @@ class TokenVerifierTest {
   void unsignedAlgNoneTokenIsRefused() {
     TokenVerifier v = rs256();
     String input = signingInput(new JsonObject().put("alg", "none").put("typ", "JWT"), userClaims("u1"));
-    assertRefused(v.verifyUser(input + "."));
-    assertRefused(v.verifyUser(input));
+    assertRefused(v.verifyUser(CLIENT, input + "."));
+    assertRefused(v.verifyUser(CLIENT, input));
     // case variants some libraries accept
-    assertRefused(v.verifyUser(signingInput(new JsonObject().put("alg", "None"), userClaims("u1")) + "."));
-    assertRefused(v.verifyUser(signingInput(new JsonObject().put("alg", "NONE"), userClaims("u1")) + "."));
+    assertRefused(v.verifyUser(CLIENT, signingInput(new JsonObject().put("alg", "None"), userClaims("u1")) + "."));
+    assertRefused(v.verifyUser(CLIENT, signingInput(new JsonObject().put("alg", "NONE"), userClaims("u1")) + "."));
     // and a header without alg at all
-    assertRefused(v.verifyUser(signingInput(new JsonObject().put("typ", "JWT"), userClaims("u1")) + "."));
+    assertRefused(v.verifyUser(CLIENT, signingInput(new JsonObject().put("typ", "JWT"), userClaims("u1")) + "."));
   }
 
   @Test
   void rs384TokenIsRefusedWhenRs256IsConfigured() {
     String token = signJava(header("RS384"), userClaims("u1"), "SHA384withRSA", rsa.pair.getPrivate());
-    assertRefused(rs256().verifyUser(token));
+    assertRefused(rs256().verifyUser(CLIENT, token));
     // the same key and claims under RS256 pass, so only the algorithm is wrong above
-    assertThat(rs256().verifyUser(rs256(userClaims("u1"))).await().userId()).isEqualTo("u1");
+    assertThat(rs256().verifyUser(CLIENT, rs256(userClaims("u1"))).await().userId()).isEqualTo("u1");
   }
 
   @Test
   void es256TokenIsRefusedWhenRs256IsConfigured() {
-    assertRefused(rs256().verifyUser(ec.sign(vertx, new JsonObject().put("userId", "u1"), 600)));
+    assertRefused(rs256().verifyUser(CLIENT, ec.sign(vertx, new JsonObject().put("userId", "u1"), 600)));
   }
 
   @Test
   void hs256TokenKeyedWithTheRsaPublicKeyPemIsRefused() {
     TokenVerifier v = rs256();
     byte[] pem = rsa.publicPem.getBytes(StandardCharsets.UTF_8);
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("admin"), pem)));
-    assertRefused(v.verifyThread(hmac(header("HS256"), threadClaims("t1", "attacker"), pem)));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("admin"), pem)));
+    assertRefused(v.verifyThread(CLIENT, hmac(header("HS256"), threadClaims("t1", "attacker"), pem)));
     // variants of the same key text: without the trailing newline, and the bare DER
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("admin"), rsa.publicPem.trim().getBytes(StandardCharsets.UTF_8))));
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("admin"), rsa.pair.getPublic().getEncoded())));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("admin"), rsa.publicPem.trim().getBytes(StandardCharsets.UTF_8))));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("admin"), rsa.pair.getPublic().getEncoded())));
   }
 
   @Test
   void headerClaimingRs256ButCarryingAnHmacIsRefused() {
     byte[] pem = rsa.publicPem.getBytes(StandardCharsets.UTF_8);
-    assertRefused(rs256().verifyUser(hmac(header("RS256"), userClaims("admin"), pem)));
+    assertRefused(rs256().verifyUser(CLIENT, hmac(header("RS256"), userClaims("admin"), pem)));
   }
 
   // ---------------------------------------------------------------- iss / aud
@@ -372,39 +375,39 @@ class TokenVerifierTest {
   @Test
   void rightIssuerAndAudienceAreAccepted() {
     TokenVerifier v = withIssuerAndAudience();
-    ChatUser user = v.verifyUser(rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", "ecb"))).await();
+    ChatUser user = v.verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", "ecb"))).await();
     assertThat(user.userId()).isEqualTo("u1");
     // aud as an array that contains the configured audience
-    ThreadGrant grant = v.verifyThread(rs256(threadClaims("t1", "u1").put("iss", "https://backend.example.com")
+    ThreadGrant grant = v.verifyThread(CLIENT, rs256(threadClaims("t1", "u1").put("iss", "https://backend.example.com")
       .put("aud", new JsonArray().add("other").add("ecb")))).await();
     assertThat(grant.threadId()).isEqualTo("t1");
   }
 
   @Test
   void wrongIssuerIsRefused() {
-    assertRefused(withIssuerAndAudience().verifyUser(rs256(userClaims("u1").put("iss", "https://evil.example.com").put("aud", "ecb"))));
+    assertRefused(withIssuerAndAudience().verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "https://evil.example.com").put("aud", "ecb"))));
   }
 
   @Test
   void missingIssuerIsRefused() {
-    assertRefused(withIssuerAndAudience().verifyUser(rs256(userClaims("u1").put("aud", "ecb"))));
+    assertRefused(withIssuerAndAudience().verifyUser(CLIENT, rs256(userClaims("u1").put("aud", "ecb"))));
   }
 
   @Test
   void wrongAudienceIsRefused() {
     TokenVerifier v = withIssuerAndAudience();
-    assertRefused(v.verifyUser(rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", "someone-else"))));
-    assertRefused(v.verifyUser(rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", new JsonArray().add("x").add("y")))));
+    assertRefused(v.verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", "someone-else"))));
+    assertRefused(v.verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "https://backend.example.com").put("aud", new JsonArray().add("x").add("y")))));
   }
 
   @Test
   void missingAudienceIsRefused() {
-    assertRefused(withIssuerAndAudience().verifyUser(rs256(userClaims("u1").put("iss", "https://backend.example.com"))));
+    assertRefused(withIssuerAndAudience().verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "https://backend.example.com"))));
   }
 
   @Test
   void issAndAudAreIgnoredWhenNotConfigured() {
-    assertThat(rs256().verifyUser(rs256(userClaims("u1").put("iss", "anyone").put("aud", "anything"))).await().userId())
+    assertThat(rs256().verifyUser(CLIENT, rs256(userClaims("u1").put("iss", "anyone").put("aud", "anything"))).await().userId())
       .isEqualTo("u1");
   }
 
@@ -413,19 +416,19 @@ class TokenVerifierTest {
   @Test
   void es256ConfiguredAcceptsEs256TokensAndRefusesRs256Ones() {
     TokenVerifier v = verifier(a -> a.put("algorithm", "ES256").put("publicKey", ec.publicPem));
-    ChatUser user = v.verifyUser(ec.sign(vertx, new JsonObject().put("userId", "u1").put("displayName", "One")
+    ChatUser user = v.verifyUser(CLIENT, ec.sign(vertx, new JsonObject().put("userId", "u1").put("displayName", "One")
       .put("channels", new JsonArray().add("c1")), 600)).await();
     assertThat(user.userId()).isEqualTo("u1");
     assertThat(user.channels()).containsExactly("c1");
-    ThreadGrant grant = v.verifyThread(ec.sign(vertx, new JsonObject().put("threadId", "t9")
+    ThreadGrant grant = v.verifyThread(CLIENT, ec.sign(vertx, new JsonObject().put("threadId", "t9")
       .put("memberIds", new JsonArray().add("u1").add("u2")), 600)).await();
     assertThat(grant.memberIds()).containsExactly("u1", "u2");
 
-    assertRefused(v.verifyUser(rs256(userClaims("u1"))));
+    assertRefused(v.verifyUser(CLIENT, rs256(userClaims("u1"))));
     // signed with another EC key
-    assertRefused(v.verifyUser(TestKeys.generate("ES256").sign(vertx, new JsonObject().put("userId", "u1"), 600)));
+    assertRefused(v.verifyUser(CLIENT, TestKeys.generate("ES256").sign(vertx, new JsonObject().put("userId", "u1"), 600)));
     // HS256 keyed with the EC public key PEM
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("u1"), ec.publicPem.getBytes(StandardCharsets.UTF_8))));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("u1"), ec.publicPem.getBytes(StandardCharsets.UTF_8))));
   }
 
   // ---------------------------------------------------------------- JWKS
@@ -447,20 +450,20 @@ class TokenVerifierTest {
         .put("jwksUrl", "http://127.0.0.1:" + server.actualPort() + "/.well-known/jwks.json"));
       JsonObject kidHeader = header("RS256").put("kid", "key-1");
 
-      ChatUser user = v.verifyUser(signJava(kidHeader, userClaims("u1"), "SHA256withRSA", rsa.pair.getPrivate())).await();
+      ChatUser user = v.verifyUser(CLIENT, signJava(kidHeader, userClaims("u1"), "SHA256withRSA", rsa.pair.getPrivate())).await();
       assertThat(user.userId()).isEqualTo("u1");
-      ThreadGrant grant = v.verifyThread(signJava(kidHeader, threadClaims("t1", "u1", "u2"), "SHA256withRSA", rsa.pair.getPrivate())).await();
+      ThreadGrant grant = v.verifyThread(CLIENT, signJava(kidHeader, threadClaims("t1", "u1", "u2"), "SHA256withRSA", rsa.pair.getPrivate())).await();
       assertThat(grant.memberIds()).containsExactly("u1", "u2");
 
       // another key, claiming the published kid
-      assertRefused(v.verifyUser(signJava(kidHeader, userClaims("u1"), "SHA256withRSA", otherRsa.pair.getPrivate())));
+      assertRefused(v.verifyUser(CLIENT, signJava(kidHeader, userClaims("u1"), "SHA256withRSA", otherRsa.pair.getPrivate())));
       // another key under a kid that is not published
-      assertRefused(v.verifyUser(signJava(header("RS256").put("kid", "key-2"), userClaims("u1"), "SHA256withRSA", otherRsa.pair.getPrivate())));
+      assertRefused(v.verifyUser(CLIENT, signJava(header("RS256").put("kid", "key-2"), userClaims("u1"), "SHA256withRSA", otherRsa.pair.getPrivate())));
       // the pin still holds with JWKS
-      assertRefused(v.verifyUser(signingInput(new JsonObject().put("alg", "none").put("kid", "key-1"), userClaims("u1")) + "."));
-      assertRefused(v.verifyUser(signJava(header("RS384").put("kid", "key-1"), userClaims("u1"), "SHA384withRSA", rsa.pair.getPrivate())));
+      assertRefused(v.verifyUser(CLIENT, signingInput(new JsonObject().put("alg", "none").put("kid", "key-1"), userClaims("u1")) + "."));
+      assertRefused(v.verifyUser(CLIENT, signJava(header("RS384").put("kid", "key-1"), userClaims("u1"), "SHA384withRSA", rsa.pair.getPrivate())));
       // expired token from the right key
-      assertRefused(v.verifyUser(signJava(kidHeader, userClaims("u1").put("iat", now() - 600).put("exp", now() - 120),
+      assertRefused(v.verifyUser(CLIENT, signJava(kidHeader, userClaims("u1").put("iat", now() - 600).put("exp", now() - 120),
         "SHA256withRSA", rsa.pair.getPrivate())));
     } finally {
       server.close().await();
@@ -486,23 +489,23 @@ class TokenVerifierTest {
   void hs256WorksWhenConfiguredExplicitly() {
     TokenVerifier v = verifier(a -> a.put("algorithm", "HS256").put("secret", HS_SECRET));
     byte[] secret = HS_SECRET.getBytes(StandardCharsets.UTF_8);
-    ChatUser user = v.verifyUser(hmac(header("HS256"), userClaims("u1"), secret)).await();
+    ChatUser user = v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("u1"), secret)).await();
     assertThat(user.userId()).isEqualTo("u1");
-    ThreadGrant grant = v.verifyThread(hmac(header("HS256"), threadClaims("t1", "u1", "u2"), secret)).await();
+    ThreadGrant grant = v.verifyThread(CLIENT, hmac(header("HS256"), threadClaims("t1", "u1", "u2"), secret)).await();
     assertThat(grant.threadId()).isEqualTo("t1");
 
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("u1"), "another-secret-of-at-least-32-bytes!!".getBytes(StandardCharsets.UTF_8))));
-    assertRefused(v.verifyUser(rs256(userClaims("u1"))));
-    assertRefused(v.verifyUser(signingInput(new JsonObject().put("alg", "none"), userClaims("u1")) + "."));
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("u1").put("iat", now() - 600).put("exp", now() - 60), secret)));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("u1"), "another-secret-of-at-least-32-bytes!!".getBytes(StandardCharsets.UTF_8))));
+    assertRefused(v.verifyUser(CLIENT, rs256(userClaims("u1"))));
+    assertRefused(v.verifyUser(CLIENT, signingInput(new JsonObject().put("alg", "none"), userClaims("u1")) + "."));
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("u1").put("iat", now() - 600).put("exp", now() - 60), secret)));
   }
 
   @Test
   void hs256IsNotAcceptedByTheDefaultConfigEvenWithASecretSet() {
     // The default algorithm is RS256: a secret alone does not switch HS256 on.
     TokenVerifier v = verifier(a -> a.put("publicKey", rsa.publicPem).put("secret", HS_SECRET));
-    assertRefused(v.verifyUser(hmac(header("HS256"), userClaims("u1"), HS_SECRET.getBytes(StandardCharsets.UTF_8))));
-    assertThat(v.verifyUser(rs256(userClaims("u1"))).await().userId()).isEqualTo("u1");
+    assertRefused(v.verifyUser(CLIENT, hmac(header("HS256"), userClaims("u1"), HS_SECRET.getBytes(StandardCharsets.UTF_8))));
+    assertThat(v.verifyUser(CLIENT, rs256(userClaims("u1"))).await().userId()).isEqualTo("u1");
   }
 
   // ---------------------------------------------------------------- create() validation

@@ -281,7 +281,7 @@ class WebhookTest extends NodeTestBase {
       assertThat(id).as(op + " ECB-Request-Id, a version 4 UUID").matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
       assertThat(requestIds.add(id)).as(op + " request id is new").isTrue();
       assertThat(Long.parseLong(call.headers().get("ECB-Timestamp"))).as(op + " ECB-Timestamp").isBetween(before, after);
-      assertThat(call.headers().get("ECB-Signature")).as(op).matches("v1=[0-9a-f]{64}");
+      assertThat(call.headers().get("ECB-Signature")).as(op).matches("v1=[0-9a-f]{64},v2=[0-9a-f]{64}");
     }
     assertThat(requestIds).hasSize(6);
   }
@@ -330,16 +330,22 @@ class WebhookTest extends NodeTestBase {
       String timestamp = call.headers().get("ECB-Timestamp");
       assertThat(timestamp).as(op).matches("[0-9]+");
       assertThat(Long.parseLong(timestamp)).as(op + " ECB-Timestamp").isBetween(before, after);
-      assertThat(call.headers().get("ECB-Request-Id")).as(op).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+      String requestId = call.headers().get("ECB-Request-Id");
+      assertThat(requestId).as(op).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
       String signature = call.headers().get("ECB-Signature");
-      assertThat(signature).as(op + " ECB-Signature").matches("v1=[0-9a-f]{64},v1=[0-9a-f]{64}");
-      assertThat(signature.split(",")).as(op + " one signature per secret").containsExactlyInAnyOrder(
+      assertThat(signature).as(op + " ECB-Signature").matches("v1=[0-9a-f]{64},v1=[0-9a-f]{64},v2=[0-9a-f]{64},v2=[0-9a-f]{64}");
+      assertThat(signature.split(",")).as(op + " one signature per version and secret").containsExactlyInAnyOrder(
         "v1=" + hmac(StubBackend.SECRET, timestamp, call.body()),
-        "v1=" + hmac(SECRET_2, timestamp, call.body()));
+        "v1=" + hmac(SECRET_2, timestamp, call.body()),
+        "v2=" + hmac(StubBackend.SECRET, timestamp + "." + requestId + "." + op, call.body()),
+        "v2=" + hmac(SECRET_2, timestamp + "." + requestId + "." + op, call.body()));
     }
   }
 
-  /** HMAC-SHA256(secret, timestamp + "." + body) in lower-case hex, computed here independently of ECB. */
+  /**
+   * HMAC-SHA256(secret, prefix + "." + body) in lower-case hex, computed here independently of
+   * ECB: v1's prefix is the timestamp, v2's is timestamp + "." + requestId + "." + operation.
+   */
   static String hmac(String secret, String timestamp, byte[] body) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");

@@ -1,10 +1,12 @@
 package io.ecb.config;
 
+import io.ecb.auth.Caller;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.support.TestKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +27,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** SPEC section 8, "Packaging and config": defaults, then the config file, then ECB_* variables. */
 class ConfigLoaderTest {
+
+  private static final Caller CLIENT = Caller.request(SocketAddress.inetSocketAddress(40000, "127.0.0.1"));
 
   @TempDir
   Path dir;
@@ -176,7 +180,7 @@ class ConfigLoaderTest {
     Vertx vertx = Vertx.vertx();
     try {
       TokenVerifier v = TokenVerifier.create(vertx, c.auth).await();
-      assertThat(v.verifyUser(keys.sign(vertx, new JsonObject().put("userId", "u1"), 60)).await().userId()).isEqualTo("u1");
+      assertThat(v.verifyUser(CLIENT, keys.sign(vertx, new JsonObject().put("userId", "u1"), 60)).await().userId()).isEqualTo("u1");
     } finally {
       vertx.close().await();
     }

@@ -61,19 +61,24 @@ public final class BridgeClient {
   }
 
   public static Future<BridgeClient> connect(Vertx vertx, int port) {
-    return new BridgeClient(vertx, false).open(port, null);
+    return new BridgeClient(vertx, false).open(port, null, null);
   }
 
   public static Future<BridgeClient> connect(Vertx vertx, int port, boolean raw, String origin) {
-    return new BridgeClient(vertx, raw).open(port, origin);
+    return new BridgeClient(vertx, raw).open(port, origin, null);
   }
 
-  private Future<BridgeClient> open(int port, String origin) {
+  /** A client whose connection comes from {@code localAddress} (another loopback address, e.g. 127.0.0.2). */
+  public static Future<BridgeClient> connectFrom(Vertx vertx, int port, String localAddress) {
+    return new BridgeClient(vertx, false).open(port, null, localAddress);
+  }
+
+  private Future<BridgeClient> open(int port, String origin, String localAddress) {
     // Large enough for a recovery reply with hundreds of missed messages. A fixed receive buffer:
     // left to autotune, loopback grows it to tcp_rmem's maximum (32 MiB here), so a paused client
     // would absorb more than a thread's whole history before the server saw it fall behind.
     client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20)
-      .setReceiveBufferSize(256 * 1024));
+      .setReceiveBufferSize(256 * 1024).setLocalAddress(localAddress));
     String uri = raw ? "/eventbus/websocket" : "/eventbus/123/" + UUID.randomUUID().toString().substring(0, 8) + "/websocket";
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) options.addHeader("Origin", origin);

@@ -1,5 +1,6 @@
 package io.ecb.support;
 
+import io.ecb.backend.WebhookReplayGuard;
 import io.ecb.backend.WebhookSignature;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -20,8 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * A customer backend for tests: a real HTTP server that checks every webhook's signature (and
- * answers 401 when it is wrong), records the calls, and answers from a small in-memory model.
+ * A customer backend for tests: a real HTTP server that checks every webhook's v1 and v2
+ * signatures and refuses a request id it has seen (answering 401), records the calls, and answers from a small in-memory model.
  * A test can replace any operation's answer with {@link #on}.
  */
 public final class StubBackend {
@@ -47,6 +48,7 @@ public final class StubBackend {
   public final TestKeys keys;
   private HttpServer server;
   public final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+  private final WebhookReplayGuard replays = new WebhookReplayGuard(300, 1_000_000);
   private final Map<String, Function<JsonObject, Future<Reply>>> overrides = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> users = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> threads = new ConcurrentHashMap<>();
@@ -66,8 +68,13 @@ public final class StubBackend {
     router.post("/hooks/:operation").handler(ctx -> {
       String op = ctx.pathParam("operation");
       byte[] raw = ctx.body().buffer().getBytes();
-      boolean valid = WebhookSignature.verify(ctx.request().getHeader("ECB-Signature"),
-        ctx.request().getHeader("ECB-Timestamp"), raw, SECRET, 300);
+      String signature = ctx.request().getHeader(WebhookSignature.HEADER);
+      String timestamp = ctx.request().getHeader(WebhookSignature.TIMESTAMP);
+      String requestId = ctx.request().getHeader(WebhookSignature.REQUEST_ID);
+      // Both versions must hold, and a request id may be used once.
+      boolean valid = WebhookSignature.verify(signature, timestamp, raw, SECRET, 300)
+        && WebhookSignature.verifyV2(signature, timestamp, requestId, op, raw, SECRET, 300)
+        && replays.check(requestId, timestamp) == WebhookReplayGuard.Outcome.FIRST;
       JsonObject body = ctx.body().asJsonObject();
       calls.add(new Call(op, body, ctx.request().headers(), valid));
       if (!valid) {

@@ -578,7 +578,7 @@ public final class NotificationsSseProfile {
   private Future<ChatUser> user(RoutingContext ctx) {
     String token = ChatApi.bearer(ctx);
     if (token == null) return Future.failedFuture(EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
-    return node.chat.caller(token);
+    return node.chat.caller(ChatApi.caller(ctx), token);
   }
 
   private void failure(RoutingContext ctx) {

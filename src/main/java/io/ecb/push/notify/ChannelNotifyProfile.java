@@ -1,5 +1,6 @@
 package io.ecb.push.notify;
 
+import io.ecb.auth.Caller;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSecrets;
@@ -131,7 +132,7 @@ public final class ChannelNotifyProfile {
       HttpErrors.send(ctx, EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
       return;
     }
-    node.chat.caller(userToken)
+    node.chat.caller(ChatApi.caller(ctx), userToken)
       .compose(user -> issue(user.userId(), user.channels()))
       .onSuccess(token -> ctx.json(new JsonObject().put("token", token)))
       .onFailure(e -> HttpErrors.send(ctx, e));
@@ -158,10 +159,13 @@ public final class ChannelNotifyProfile {
     });
   }
 
-  /** The userId a socket token was issued to; fails UNAUTHORIZED when it is bad or expired. */
-  public Future<String> verify(String token) {
+  /**
+   * The userId a socket token was issued to; fails UNAUTHORIZED when it is bad or expired, and
+   * RATE_LIMITED, unchecked, when {@code caller} is past its budget of failed token checks.
+   */
+  public Future<String> verify(Caller caller, String token) {
     if (token == null || token.isEmpty()) return Future.failedFuture(EcbException.unauthorized("token is required"));
-    return secret.compose(key -> {
+    return node.chat.tokens().failedChecks().check(caller, () -> secret.compose(key -> {
       int dot = token.lastIndexOf('.');
       int first = token.indexOf('.');
       if (first <= 0 || dot <= first || !token.substring(0, first).equals(JWT_HEADER)) {
@@ -187,7 +191,7 @@ public final class ChannelNotifyProfile {
         return Future.failedFuture(EcbException.unauthorized("token expired"));
       }
       return Future.succeededFuture(s);
-    });
+    }));
   }
 
   private static byte[] hmac(byte[] key, String data) {
@@ -207,14 +211,14 @@ public final class ChannelNotifyProfile {
    * {@code keycloakID}: 401 for a bad or expired token, 403 when keycloakID is not its user or
    * the channel is neither in the token's channels nor in {@code channels.public}.
    */
-  private Future<StreamGrant> authorizeRegistration(String address, JsonObject headers) {
+  private Future<StreamGrant> authorizeRegistration(Caller caller, String address, JsonObject headers) {
     String channel = address.substring(ADDRESS_PREFIX.length());
     if (channel.isEmpty() || channel.length() > 255) {
       return Future.failedFuture(EcbException.badRequest("channel must be 1 to 255 characters"));
     }
     Object keycloakID = headers.getValue("keycloakID");
     Object token = headers.getValue("token");
-    return verify(token instanceof String t ? t : null).compose(userId -> {
+    return verify(caller, token instanceof String t ? t : null).compose(userId -> {
       if (!userId.equals(keycloakID)) return Future.failedFuture(EcbException.forbidden("keycloakID does not match the token"));
       if (!mayJoin((String) token, channel)) {
         return Future.failedFuture(EcbException.forbidden("channel " + channel + " is not in the userToken's channels"));

@@ -2,6 +2,8 @@ package io.ecb.push.sender;
 
 import io.ecb.EcbNode;
 import io.ecb.cluster.ClusterSecrets;
+import io.ecb.auth.Caller;
+import io.ecb.auth.FailedChecks;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.http.ChatApi;
 import io.ecb.push.PushApi;
@@ -88,6 +90,18 @@ public final class ChannelSenderProfile {
   /** The signer/verifier; only used by connections, which exist once the secret is loaded. */
   ChannelSecrets secrets() {
     return readySecrets;
+  }
+
+  /**
+   * Checks a client's channel secret within {@code caller}'s budget of failed token checks; null,
+   * unchecked, when the caller is past it (the client is then told to retry later).
+   */
+  ChannelSecrets.Verified verifySecret(Caller caller, String secret, String ref) {
+    FailedChecks limit = node.chat.tokens().failedChecks();
+    if (!limit.admit(caller)) return null;
+    ChannelSecrets.Verified v = readySecrets.verify(secret, ref);
+    if (!v.ok()) limit.failed(caller);
+    return v;
   }
 
   public void mount(Router router) {
@@ -321,7 +335,11 @@ public final class ChannelSenderProfile {
       transportError(ctx, 428, SenderConnection.RETRY_LATER);
       return;
     }
-    ChannelSecrets.Verified v = readySecrets.verify(ChatApi.bearer(ctx), ref);
+    ChannelSecrets.Verified v = verifySecret(ChatApi.caller(ctx), ChatApi.bearer(ctx), ref);
+    if (v == null) {
+      transportError(ctx, 429, SenderConnection.RETRY_LATER);
+      return;
+    }
     if (!v.ok()) {
       transportError(ctx, 401, SenderConnection.BAD_SECRET);
       return;

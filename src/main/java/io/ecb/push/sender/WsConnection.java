@@ -1,5 +1,6 @@
 package io.ecb.push.sender;
 
+import io.ecb.auth.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
@@ -54,7 +55,11 @@ final class WsConnection extends SenderConnection {
   }
 
   private void authenticate(String secret) {
-    ChannelSecrets.Verified v = profile.secrets().verify(secret, ref);
+    ChannelSecrets.Verified v = profile.verifySecret(Caller.request(ws.remoteAddress()), secret, ref);
+    if (v == null) {
+      close(RETRY_LATER); // too many bad secrets from this address: not even checked
+      return;
+    }
     if (!v.ok()) {
       close(BAD_SECRET);
       return;

@@ -163,7 +163,7 @@ public final class WebPushChannelsProfile {
   private Future<ChatUser> user(RoutingContext ctx) {
     String token = ChatApi.bearer(ctx);
     if (token == null) return Future.failedFuture(EcbException.unauthorized("Please authenticate yourself to use this endpoint."));
-    return node.chat.caller(token);
+    return node.chat.caller(ChatApi.caller(ctx), token);
   }
 
   private static Object data(RoutingContext ctx) {
