@@ -79,10 +79,14 @@ public final class ClusterSetup {
     String host;
     try {
       hz = hazelcastConfig(config.cluster);
-      ClusterSecrets.of(config).advertise(hz);
       host = address(config.cluster.host);
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
+    }
+    try {
+      ClusterSecrets.of(config).advertise(hz);
+    } catch (IllegalStateException e) {
+      // No secrets without a webhook secret: EcbNode.start refuses that config, naming the cause.
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     EventBusOptions eb = options.getEventBusOptions();
