@@ -64,7 +64,12 @@ public final class ClusterSetup {
   /** cluster.host as an IP address (Hazelcast's interface setting takes addresses, not names). */
   static String address(String host) {
     try {
-      return InetAddress.getByName(host).getHostAddress();
+      InetAddress a = InetAddress.getByName(host);
+      if (a.isAnyLocalAddress()) {
+        throw new IllegalStateException("cluster.host must be one address of this host, not " + host
+          + ": the cluster ports have no authentication and must not listen on every interface");
+      }
+      return a.getHostAddress();
     } catch (UnknownHostException e) {
       throw new IllegalStateException("cluster.host " + host + " does not resolve", e);
     }
