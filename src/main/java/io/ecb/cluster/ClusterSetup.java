@@ -64,7 +64,12 @@ public final class ClusterSetup {
   /** cluster.host as an IP address (Hazelcast's interface setting takes addresses, not names). */
   static String address(String host) {
     try {
-      return InetAddress.getByName(host).getHostAddress();
+      InetAddress a = InetAddress.getByName(host);
+      if (a.isAnyLocalAddress()) {
+        throw new IllegalStateException("cluster.host must be one address of this host, not " + host
+          + ": the cluster ports have no authentication and must not listen on every interface");
+      }
+      return a.getHostAddress();
     } catch (UnknownHostException e) {
       throw new IllegalStateException("cluster.host " + host + " does not resolve", e);
     }
@@ -79,10 +84,14 @@ public final class ClusterSetup {
     String host;
     try {
       hz = hazelcastConfig(config.cluster);
-      ClusterSecrets.of(config).advertise(hz);
       host = address(config.cluster.host);
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
+    }
+    try {
+      ClusterSecrets.of(config).advertise(hz);
+    } catch (IllegalStateException e) {
+      // No secrets without a webhook secret: EcbNode.start refuses that config, naming the cause.
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     EventBusOptions eb = options.getEventBusOptions();

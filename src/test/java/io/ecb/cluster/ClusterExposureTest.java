@@ -78,6 +78,13 @@ class ClusterExposureTest {
   }
 
   @Test
+  void theWildcardAddressIsRefusedAsClusterHost() {
+    JsonObject config = config(TestNode.newClusterName());
+    config.getJsonObject("cluster").put("host", "0.0.0.0");
+    assertThatThrownBy(() -> TestNode.start(config).await()).hasMessageContaining("cluster.host must be one address");
+  }
+
+  @Test
   void noSigningSecretIsStoredInAClusterMap() {
     // Neither secret configured: both are derived from backend.webhookSecret.
     JsonObject config = config(TestNode.newClusterName()).put("publishers", new io.vertx.core.json.JsonArray().add("pub-key"));

@@ -71,7 +71,8 @@ public final class TestNode {
     EcbConfig config = new EcbConfig(json);
     return ClusterSetup.start(config, new VertxOptions())
       .compose(vertx -> EcbNode.start(vertx, config).map(node -> new TestNode(vertx, node, config))
-        .onFailure(e -> vertx.close()));
+        // A refused node has left the cluster by the time its start fails, as with Main.
+        .recover(e -> vertx.close().transform(x -> Future.<TestNode>failedFuture(e))));
   }
 
   /** A graceful stop: drain, undeploy, leave the cluster. */
