@@ -4,6 +4,7 @@ import io.vertx.core.net.SocketAddress;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Who presents a token: the client's address and, for a socket that carries many requests (the
@@ -25,6 +26,7 @@ public final class Caller {
   /** This connection's failed checks; null for a single request. */
   final FailedChecks.Bucket connection;
   private final Runnable onConnectionLimit;
+  private final AtomicBoolean limitReached = new AtomicBoolean();
 
   private Caller(String addressKey, boolean connection, Runnable onConnectionLimit) {
     this.addressKey = addressKey;
@@ -39,8 +41,8 @@ public final class Caller {
 
   /**
    * A connection from {@code remote}: limited per address and per connection. When the
-   * connection's own budget runs out, {@code onLimit} runs (from whatever thread checked the
-   * token) and should close the connection; the check itself fails RATE_LIMITED.
+   * connection's own budget runs out, {@code onLimit} runs, once (on whatever thread checked the
+   * token), and should close the connection; the check itself fails RATE_LIMITED.
    */
   public static Caller connection(SocketAddress remote, Runnable onLimit) {
     return new Caller(addressKey(remote), true, onLimit);
@@ -50,8 +52,9 @@ public final class Caller {
     return addressKey != null;
   }
 
+  /** Tells the connection once: it is closing, and later refusals need not say so again. */
   void connectionLimitReached() {
-    if (onConnectionLimit != null) onConnectionLimit.run();
+    if (onConnectionLimit != null && limitReached.compareAndSet(false, true)) onConnectionLimit.run();
   }
 
   /**

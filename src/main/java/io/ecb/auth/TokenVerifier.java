@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
@@ -269,25 +270,25 @@ public final class TokenVerifier {
         if (!userTokenTypes.contains(t.toLowerCase(Locale.ROOT))) return "token of type " + t + " is not a userToken";
       }
       if (claims.containsKey("threadId")) return "a threadToken is not a userToken";
-      Object userId = claims.getValue("userId", claims.getValue("sub"));
-      if (!(userId instanceof String id) || id.isBlank()) return "userToken has no userId";
+      String userId = claims.getString("userId", claims.getString("sub"));
+      if (userId == null || userId.isBlank()) return "userToken has no userId";
       return null;
     }
     for (String t : v.types) {
       if (!t.equalsIgnoreCase(Kind.THREAD.name)) return "token of type " + t + " is not a threadToken";
     }
-    Object threadId = claims.getValue("threadId");
-    if (!(threadId instanceof String id) || id.isBlank() || !(claims.getValue("memberIds") instanceof JsonArray)) {
+    String threadId = claims.getString("threadId");
+    if (threadId == null || threadId.isBlank() || !(claims.getValue("memberIds") instanceof JsonArray)) {
       return "threadToken needs threadId and memberIds";
     }
     return null;
   }
 
   /** A {@code typ} value that names a type: not absent, not the generic JWT; "application/" is dropped (RFC 8725). */
-  private static java.util.Optional<String> declaredType(Object typ) {
-    if (!(typ instanceof String t) || t.isBlank()) return java.util.Optional.empty();
+  private static Optional<String> declaredType(Object typ) {
+    if (!(typ instanceof String t) || t.isBlank()) return Optional.empty();
     String type = t.regionMatches(true, 0, "application/", 0, 12) ? t.substring(12) : t;
-    return type.equalsIgnoreCase("JWT") ? java.util.Optional.empty() : java.util.Optional.of(type);
+    return type.equalsIgnoreCase("JWT") ? Optional.empty() : Optional.of(type);
   }
 
   /** How long a verified token stays valid: to its exp plus the clock skew. */

@@ -97,6 +97,8 @@ class TokenTypesTest {
     assertThat(refusal(verifier.verifyUser(CLIENT, token(null, user("Bearer"))))).isNull();
     assertThat(refusal(verifier.verifyUser(CLIENT, token("at+jwt", user(null))))).isNull();
     assertThat(refusal(verifier.verifyUser(CLIENT, token("application/at+JWT", user(null))))).isNull();
+    // Claims are read as before: a numeric userId is that number's text.
+    assertThat(verifier.verifyUser(CLIENT, token(null, new JsonObject().put("userId", 42))).await().userId()).isEqualTo("42");
   }
 
   @Test
