@@ -68,12 +68,18 @@ public final class EcbConfig {
     public final int port;
     public final List<String> allowedOrigins;
     public final int maxFrameBytes;
+    /** How long a request's headers may take to arrive, from the connection's start or the request's first byte. */
+    public final int headerTimeoutSeconds;
+    /** A connection with no traffic either way for this long is closed. */
+    public final int idleTimeoutSeconds;
 
     Http(JsonObject o) {
       host = o.getString("host", "0.0.0.0");
       port = o.getInteger("port", 8080);
       allowedOrigins = strings(o.getValue("allowedOrigins"));
       maxFrameBytes = o.getInteger("maxFrameBytes", 65536);
+      headerTimeoutSeconds = o.getInteger("headerTimeoutSeconds", 10);
+      idleTimeoutSeconds = o.getInteger("idleTimeoutSeconds", 60);
     }
   }
 
@@ -143,6 +149,8 @@ public final class EcbConfig {
     public final long pingTimeoutMs;
     public final long heartbeatSeconds;
     public final long dedupSeconds;
+    /** Open HTTP connections (WebSockets and streams included) per client address and node; 0 = no limit. */
+    public final int connectionsPerIp;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -153,6 +161,7 @@ public final class EcbConfig {
       pingTimeoutMs = o.getLong("pingTimeoutMs", 10_000L);
       heartbeatSeconds = o.getLong("heartbeatSeconds", 25L);
       dedupSeconds = o.getLong("dedupSeconds", 300L);
+      connectionsPerIp = o.getInteger("connectionsPerIp", 1000);
     }
   }
 

@@ -37,6 +37,7 @@ public final class NodeMetrics {
     counter("ecb_unrecoverable_recoveries", node.publisher.log().unrecoverable, "Recoveries history could not cover");
     counter("ecb_bridge_refused_frames", node.bridge.refused, "Bridge frames refused (address, direction or permission)");
     counter("ecb_slow_consumer_disconnects", node.bridge.slowConsumers, "Connections cut off for not reading");
+    counter("ecb_refused_connections", node.connections.refused, "HTTP connections closed on arrival: too many open from their address");
     node.backend.observe(sample -> Timer.builder("ecb_webhook")
       .description("Webhook calls to the customer backend")
       .tag("operation", sample.operation())
