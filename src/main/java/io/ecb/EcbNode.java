@@ -15,6 +15,7 @@ import io.ecb.delivery.Publisher;
 import io.ecb.delivery.StreamLog;
 import io.ecb.demo.DemoBackend;
 import io.ecb.http.ChatApi;
+import io.ecb.http.ConnectionGuard;
 import io.ecb.http.EventStreams;
 import io.ecb.http.HttpVerticle;
 import io.ecb.ops.NodeHealth;
@@ -50,6 +51,8 @@ public final class EcbNode {
   public final BridgeServer bridge;
   public final EventStreams events;
   public final ChatApi api;
+  /** Per-address connection count and header deadline, shared by every HTTP server instance. */
+  public final ConnectionGuard connections;
   /** The demo customer backend, when demo.enabled. */
   public final DemoBackend demo;
   public final PushService push;
@@ -76,6 +79,7 @@ public final class EcbNode {
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
+    this.connections = new ConnectionGuard(config);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
     this.push = new PushService(vertx, publisher, fanout);
     this.pushApi = new PushApi(push, config);

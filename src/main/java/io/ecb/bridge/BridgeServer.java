@@ -161,7 +161,10 @@ public final class BridgeServer {
       ws.binaryMessageHandler(session::onFrame);
     }
     ws.closeHandler(v -> session.closed());
-    ws.exceptionHandler(e -> session.closed());
+    // A message past the size limit (Vert.x reports a fragmented one here and leaves the socket
+    // open), a broken frame or a failed write: the session is over, and so is the socket, lest it
+    // linger outside the ping sweep and the connection count.
+    ws.exceptionHandler(e -> session.close(CloseReason.PROTOCOL_ERROR));
   }
 
   private void sockJsSocket(SockJSSocket socket) {

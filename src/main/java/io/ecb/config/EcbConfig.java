@@ -68,12 +68,18 @@ public final class EcbConfig {
     public final int port;
     public final List<String> allowedOrigins;
     public final int maxFrameBytes;
+    /** How long a request's headers may take to arrive, from the connection's start or the request's first byte. */
+    public final int headerTimeoutSeconds;
+    /** A connection with no traffic either way for this long is closed. */
+    public final int idleTimeoutSeconds;
 
     Http(JsonObject o) {
       host = o.getString("host", "0.0.0.0");
       port = o.getInteger("port", 8080);
       allowedOrigins = strings(o.getValue("allowedOrigins"));
       maxFrameBytes = o.getInteger("maxFrameBytes", 65536);
+      headerTimeoutSeconds = o.getInteger("headerTimeoutSeconds", 10);
+      idleTimeoutSeconds = o.getInteger("idleTimeoutSeconds", 60);
     }
   }
 
@@ -149,6 +155,8 @@ public final class EcbConfig {
     public final int dedupPerUser;
     /** Failed token checks per second allowed per client address and per connection; 0 = no limit. */
     public final double failedAuthPerSecond;
+    /** Open HTTP connections (WebSockets and streams included) per client address and node; 0 = no limit. */
+    public final int connectionsPerIp;
 
     Limits(JsonObject o) {
       subscriptionsPerConnection = o.getInteger("subscriptionsPerConnection", 128);
@@ -161,6 +169,7 @@ public final class EcbConfig {
       dedupSeconds = o.getLong("dedupSeconds", 300L);
       dedupPerUser = o.getInteger("dedupPerUser", 1000);
       failedAuthPerSecond = o.getDouble("failedAuthPerSecond", 20.0);
+      connectionsPerIp = o.getInteger("connectionsPerIp", 1000);
     }
   }
 

@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CorsHandler;
 
 import java.util.function.Function;
 
@@ -37,15 +36,9 @@ public final class ChatApi {
       else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
     });
     if (!config.http.allowedOrigins.isEmpty()) {
-      CorsHandler cors = CorsHandler.create()
-        .allowedMethods(java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS))
-        .allowedHeaders(java.util.Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID"))
-        .allowCredentials(false);
-      config.http.allowedOrigins.forEach(o -> {
-        if (o.equals("*")) cors.addOriginWithRegex(".*");
-        else cors.addOrigin(o);
-      });
-      router.route("/api/v1/*").handler(cors);
+      router.route("/api/v1/*").handler(Origins.cors(config.http.allowedOrigins,
+        java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS),
+        java.util.Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID")));
     }
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
 

@@ -9,6 +9,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * The node's HTTP server: bridge, chat API, event streams, the JavaScript client, and the demo
  * when enabled. Deployed once per event loop; the instances share the port.
@@ -48,14 +50,24 @@ public final class HttpVerticle extends VerticleBase {
     router.route().last().handler(ctx -> ctx.fail(404));
 
     int frame = config.http.maxFrameBytes;
-    server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions options = new HttpServerOptions()
       .setHost(config.http.host)
       .setPort(config.http.port)
       // SockJS escaping can grow a frame up to six times; the bridge checks the decoded size.
       .setMaxWebSocketFrameSize(frame * 6 + 64)
       .setMaxWebSocketMessageSize(frame * 6 + 64)
       .setCompressionSupported(false)
-      .setTcpNoDelay(true))
+      // No traffic either way for this long closes the connection; streams and sockets keep
+      // theirs alive with heartbeats well inside it.
+      .setIdleTimeout(config.http.idleTimeoutSeconds)
+      .setIdleTimeoutUnit(TimeUnit.SECONDS)
+      // Cleartext HTTP/2 (which browsers never use) would delay the connection handler until the
+      // first bytes arrive, so a silent connection would escape the header deadline and the
+      // per-address count.
+      .setHttp2ClearTextEnabled(false)
+      .setTcpNoDelay(true);
+    server = vertx.createHttpServer(options)
+      .connectionHandler(c -> node.connections.accept(c, options))
       .requestHandler(router);
     return server.listen().onSuccess(s -> boundPort.tryComplete(s.actualPort()));
   }

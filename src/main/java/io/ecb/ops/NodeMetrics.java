@@ -43,6 +43,7 @@ public final class NodeMetrics {
     counter("ecb_token_signature_checks", node.chat.tokens().signatureChecks, "Token signatures checked (not answered from memory)");
     counter("ecb_token_check_failures", node.chat.tokens().failedChecks().failures, "Client credentials that failed their check");
     counter("ecb_token_checks_refused", node.chat.tokens().failedChecks().refused, "Token checks refused unexamined: caller past limits.failedAuthPerSecond");
+    counter("ecb_refused_connections", node.connections.refused, "HTTP connections closed on arrival: too many open from their address");
     node.backend.observe(sample -> Timer.builder("ecb_webhook")
       .description("Webhook calls to the customer backend")
       .tag("operation", sample.operation())

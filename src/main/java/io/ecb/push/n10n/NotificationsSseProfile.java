@@ -457,7 +457,11 @@ public final class NotificationsSseProfile {
     long offset = heartbeatOffset.incrementAndGet();
     for (Channel c : channels.values()) {
       c.context.runOnContext(v -> {
-        if (c.started && !c.ended && c.heartbeat) c.update(".", 0, offset);
+        if (!c.started || c.ended) return;
+        if (c.heartbeat) c.update(".", 0, offset);
+        // A channel without the heartbeat subscription gets an SSE comment (ignored by EventSource)
+        // instead, so that a quiet one is not closed by the server's idle timeout.
+        else c.write(":\n\n");
       });
     }
   }

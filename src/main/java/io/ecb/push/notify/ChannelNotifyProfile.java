@@ -22,7 +22,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import javax.crypto.Mac;
@@ -105,15 +104,7 @@ public final class ChannelNotifyProfile {
       else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
     });
     if (!allowedOrigins.isEmpty()) {
-      CorsHandler cors = CorsHandler.create()
-        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.OPTIONS))
-        .allowedHeaders(Set.of("Authorization"))
-        .allowCredentials(false);
-      allowedOrigins.forEach(o -> {
-        if (o.equals("*")) cors.addOriginWithRegex(".*");
-        else cors.addOrigin(o);
-      });
-      router.route("/authorize").handler(cors);
+      router.route("/authorize").handler(Origins.cors(allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization")));
     }
     router.get("/authorize").handler(this::authorize);
     router.post("/notify").handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));

@@ -2,6 +2,7 @@ package io.ecb.push.sender;
 
 import io.ecb.auth.Caller;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 
@@ -17,17 +18,28 @@ final class WsConnection extends SenderConnection {
   private final ServerWebSocket ws;
   private boolean authStarted;
   private final long authTimer;
+  private long pingTimer = -1;
+  /** Well inside the default 60 s idle timeout, like the SSE keep-alives. */
+  private static final long PING_MS = 25_000;
 
   WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, String ref) {
     super(profile, ref);
     this.ws = ws;
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
-    ws.closeHandler(v -> stop());
-    ws.exceptionHandler(e -> { });
+    ws.closeHandler(v -> {
+      vertx.cancelTimer(pingTimer);
+      stop();
+    });
+    // A message past the size limit (Vert.x reports a fragmented one here and leaves the socket
+    // open), a broken frame or a failed write: close rather than leave a socket no one reads.
+    ws.exceptionHandler(e -> close(BAD_REQUEST));
     authTimer = vertx.setTimer(profile.config.authTimeoutSeconds() * 1000, t -> {
       if (!live) close(BAD_SECRET); // no credentials in time
     });
+    // Clients send hb:: only when they like; a WebSocket ping (answered by every client's
+    // WebSocket stack) keeps a quiet connection inside the server's idle timeout.
+    pingTimer = vertx.setPeriodic(PING_MS, t -> ws.writePing(Buffer.buffer()));
   }
 
   private void onText(String text) {
@@ -91,6 +103,7 @@ final class WsConnection extends SenderConnection {
   @Override
   protected void closeTransport(String reason) {
     vertx.cancelTimer(authTimer);
+    vertx.cancelTimer(pingTimer);
     if (ws.isClosed()) return;
     ws.close(NORMAL.equals(reason) ? (short) 1000 : (short) 1001, reason);
   }

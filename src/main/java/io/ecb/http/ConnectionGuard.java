@@ -1,0 +1,82 @@
+package io.ecb.http;
+
+import io.ecb.config.EcbConfig;
+import io.netty.channel.Channel;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What every HTTP connection of the node must respect before it gets to a handler: at most
+ * {@code limits.connectionsPerIp} open connections per client address (counted over all the node's
+ * HTTP server instances; the excess is closed at once, before it costs more than a socket), and
+ * request headers within {@code http.headerTimeoutSeconds} ({@link GuardedRequestDecoder}, which
+ * also refuses requests with both Content-Length and Transfer-Encoding). The idle timeout is the
+ * server's own option.
+ */
+public final class ConnectionGuard {
+
+  private final int maxPerAddress;
+  private final long headerTimeoutMs;
+  private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
+  /** Connections closed on arrival because their address had too many open. */
+  public final LongAdder refused = new LongAdder();
+
+  public ConnectionGuard(EcbConfig config) {
+    this.maxPerAddress = config.limits.connectionsPerIp;
+    this.headerTimeoutMs = config.http.headerTimeoutSeconds * 1000L;
+  }
+
+  /**
+   * The server's connection handler: called on the connection's event loop as it is accepted,
+   * before any of its bytes are read (the pipeline is HTTP/1.x from the start: h2c is off).
+   */
+  public void accept(HttpConnection connection, HttpServerOptions options) {
+    if (!(connection instanceof ConnectionBase base)) return;
+    Channel channel = base.channel();
+    SocketAddress remote = connection.remoteAddress();
+    String address = remote == null ? null : remote.hostAddress();
+    if (address != null && maxPerAddress > 0) {
+      if (!admit(address)) {
+        refused.increment();
+        channel.close();
+        return;
+      }
+      // Runs exactly once whichever way the connection ends, even if it is already closed.
+      channel.closeFuture().addListener(f -> release(address));
+    }
+    var pipeline = channel.pipeline();
+    if (pipeline.get("httpDecoder") != null) {
+      pipeline.replace("httpDecoder", "httpDecoder", new GuardedRequestDecoder(options, headerTimeoutMs));
+    }
+  }
+
+  private boolean admit(String address) {
+    boolean[] admitted = new boolean[1];
+    open.compute(address, (a, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= maxPerAddress) return n;
+      admitted[0] = true;
+      return count + 1;
+    });
+    return admitted[0];
+  }
+
+  private void release(String address) {
+    open.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** Open connections of one client address (for tests and diagnostics). */
+  public int openFrom(String address) {
+    return open.getOrDefault(address, 0);
+  }
+
+  /** Client addresses with open connections. */
+  public int addresses() {
+    return open.size();
+  }
+}
