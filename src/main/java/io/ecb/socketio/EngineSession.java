@@ -39,6 +39,7 @@ import java.util.Map;
  */
 final class EngineSession {
 
+  static final short SHUTDOWN = 4000;
   static final short SLOW_CONSUMER = 4001;
   private static final long UPGRADE_TIMEOUT_MS = 10_000;
 
@@ -252,7 +253,9 @@ final class EngineSession {
     if (packet.isEmpty()) return false;
     switch (packet.charAt(0)) {
       case EngineIo.PONG -> pongDeadline = 0;
-      case EngineIo.MESSAGE -> onSocketIo(packet.substring(1));
+      case EngineIo.MESSAGE -> {
+        return onSocketIo(packet.substring(1));
+      }
       case EngineIo.BINARY -> onBinary();
       case EngineIo.CLOSE -> close("client close");
       case EngineIo.NOOP, EngineIo.PING, EngineIo.UPGRADE -> {
@@ -269,15 +272,14 @@ final class EngineSession {
     if (skipAttachments > 0) skipAttachments--;
   }
 
-  private void onSocketIo(String text) {
+  /** Handles a Socket.IO packet; false when it is malformed (the session then ends, as the reference server's does). */
+  private boolean onSocketIo(String text) {
     SocketIoPacket p;
     try {
       p = SocketIoPacket.decode(text);
     } catch (SocketIoPacket.MalformedPacketException e) {
-      // As the reference server does on a parse error: the connection ends.
       server.protocolErrors.increment();
-      close("parse error");
-      return;
+      return false;
     }
     Namespace ns = namespaces.get(p.nsp());
     switch (p.type()) {
@@ -302,9 +304,10 @@ final class EngineSession {
       }
       default -> {
         server.protocolErrors.increment();
-        close("parse error");
+        return false;
       }
     }
+    return true;
   }
 
   private void connect(SocketIoPacket p) {
@@ -449,6 +452,10 @@ final class EngineSession {
   /** Closes from any thread. */
   void closeLater(String reason) {
     onContext(() -> close(reason));
+  }
+
+  void closeLater(short code, String reason) {
+    onContext(() -> close(code, reason));
   }
 
   void close(String reason) {

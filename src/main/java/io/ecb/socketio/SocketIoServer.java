@@ -286,6 +286,6 @@ public final class SocketIoServer {
   /** Stops accepting and closes every session, so that its client reconnects elsewhere. */
   public void drain() {
     draining = true;
-    sessions.values().forEach(s -> s.closeLater("server shutting down"));
+    sessions.values().forEach(s -> s.closeLater(EngineSession.SHUTDOWN, "server shutting down; reconnect"));
   }
 }
