@@ -1,11 +1,17 @@
 package io.ecb.socketio;
 
+import io.ecb.delivery.Streams;
 import io.ecb.support.NodeTestBase;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,6 +69,33 @@ class SocketIoClientTest extends NodeTestBase {
     assertThat(r.getJsonObject("forbidden").getJsonObject("error").getString("code")).isEqualTo("FORBIDDEN");
     assertThat(r.getJsonObject("unsubscribed")).isEqualTo(new JsonObject());
     assertThat(backend.count("addThreadMessage")).isEqualTo(2);
+  }
+
+  @Test
+  void aWebSocketClientThatStopsReadingIsCutOffWith4001() {
+    String token = backend.addThread("t-sio-slow", "u1", "u2").getString("threadToken");
+    long before = node.node.socketIo.slowConsumers.sum();
+    try (SocketIoScript slow = SocketIoScript.start("slow", new JsonObject().put("url", url())
+      .put("userToken", backend.userToken("u2")).put("address", "ecb.thread.t-sio-slow").put("threadToken", token))) {
+      slow.ready();
+      String filler = "s".repeat(32 * 1024);
+      int sent = 0;
+      // Kernel buffers absorb the first megabytes; the bound is generous for a busy machine.
+      while (node.node.socketIo.slowConsumers.sum() == before && sent < 10_000) {
+        List<Future<?>> batch = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          batch.add(node.node.publisher.publish(Streams.thread("t-sio-slow"), new JsonObject().put("kind", "message")
+            .put("threadId", "t-sio-slow").put("message", new JsonObject().put("type", "text")
+              .put("data", new JsonObject().put("messageText", filler)))));
+        }
+        Future.all(batch).await();
+        sent += 20;
+      }
+      assertThat(node.node.socketIo.slowConsumers.sum()).as("cut off after %d messages", sent).isEqualTo(before + 1);
+      slow.tell("resume");
+      JsonObject close = slow.result().getJsonObject("close");
+      assertThat(close.getInteger("code")).isEqualTo(4001);
+    }
   }
 
   @ParameterizedTest
