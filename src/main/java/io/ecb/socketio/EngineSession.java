@@ -7,6 +7,8 @@ import io.ecb.delivery.DeliveryBatch;
 import io.ecb.socketio.EngineIo.Frame;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
@@ -42,13 +44,15 @@ final class EngineSession {
   static final short SHUTDOWN = 4000;
   static final short SLOW_CONSUMER = 4001;
   private static final long UPGRADE_TIMEOUT_MS = 10_000;
+  /** As the reference server's connectTimeout: a connection that joins no namespace in time is closed. */
+  private static final long CONNECT_TIMEOUT_MS = 45_000;
 
   final SocketIoServer server;
   final String sid;
   final Context context;
 
   // Polling: packets waiting for the next GET, and the GET waiting for packets.
-  private final ArrayDeque<Frame> queue = new ArrayDeque<>();
+  private final ArrayDeque<Frame> queue = new ArrayDeque<>(4);
   private long queuedBytes;
   private HttpServerResponse pendingGet;
   // WebSocket, once open or upgraded; and one being probed for the upgrade.
@@ -70,13 +74,17 @@ final class EngineSession {
   /** When the pong for the last ping is due, or 0 when none is awaited. */
   private volatile long pongDeadline;
   private volatile long upgradeDeadline;
+  /** Until a namespace is joined: when the connection is closed for joining none. */
+  private volatile long connectDeadline;
 
   EngineSession(SocketIoServer server, String sid) {
     this.server = server;
     this.sid = sid;
     Context current = Vertx.currentContext();
     this.context = current instanceof ContextInternal c ? c.unwrap() : current;
-    this.nextPingAt = System.currentTimeMillis() + EngineIo.PING_INTERVAL_MS;
+    long now = System.currentTimeMillis();
+    this.nextPingAt = now + EngineIo.PING_INTERVAL_MS;
+    this.connectDeadline = now + CONNECT_TIMEOUT_MS;
   }
 
   /** Runs {@code task} on this session's event loop: now if already there, else handed over in order. */
@@ -331,6 +339,7 @@ final class EngineSession {
       }
       if (ar.succeeded()) {
         ns.connected = true;
+        connectDeadline = 0;
         send(SocketIoPacket.connect(nsp, new JsonObject().put("sid", ns.id)));
         return;
       }
@@ -419,11 +428,16 @@ final class EngineSession {
   boolean due(long now) {
     long pong = pongDeadline;
     long upgrade = upgradeDeadline;
-    return pong > 0 ? now > pong : now >= nextPingAt || upgrade > 0 && now > upgrade;
+    long connect = connectDeadline;
+    return (pong > 0 ? now > pong : now >= nextPingAt) || upgrade > 0 && now > upgrade || connect > 0 && now > connect;
   }
 
   void tick(long now) {
     if (closed) return;
+    if (connectDeadline > 0 && now > connectDeadline) {
+      close("no namespace joined");
+      return;
+    }
     if (upgradeDeadline > 0 && now > upgradeDeadline && probing != null) {
       probing.close();
       probing = null;
@@ -481,5 +495,12 @@ final class EngineSession {
 
   boolean closed() {
     return closed;
+  }
+
+  /** Whether a polling GET is waiting for packets, read on the session's event loop. */
+  Future<Boolean> pollWaiting() {
+    Promise<Boolean> waiting = Promise.promise();
+    onContext(() -> waiting.complete(pendingGet != null));
+    return waiting.future();
   }
 }

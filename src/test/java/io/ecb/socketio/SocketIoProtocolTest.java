@@ -89,6 +89,21 @@ class SocketIoProtocolTest extends NodeTestBase {
   }
 
   @Test
+  void aForeignOriginCannotOpenOrUpgrade() {
+    String sid = open();
+    for (String uri : new String[]{"/socket.io/?EIO=4&transport=websocket", "/socket.io/?EIO=4&transport=websocket&sid=" + sid}) {
+      Future<WebSocket> refused = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(node.port())
+        .setHost("127.0.0.1").setURI(uri).addHeader("Origin", "https://evil.example"));
+      Throwable failure = refused.transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertThat(failure).isInstanceOf(io.vertx.core.http.UpgradeRejectedException.class);
+      assertThat(((io.vertx.core.http.UpgradeRejectedException) failure).getStatus()).isEqualTo(403);
+    }
+    // The node's own origin passes.
+    HttpResponse<Buffer> own = get(PATH).putHeader("Origin", "http://127.0.0.1:" + node.port()).send().await();
+    assertThat(own.statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aMalformedPacketEndsTheSession() {
     String sid = open();
     assertError(post(sid, "40/chat,{}\u001e9nonsense"), 400, 3);
@@ -174,6 +189,8 @@ class SocketIoProtocolTest extends NodeTestBase {
     String sid = new JsonObject(http.get(other.port(), "127.0.0.1", PATH).send().await().bodyAsString().substring(1)).getString("sid");
     Future<HttpResponse<Buffer>> waiting = http.get(other.port(), "127.0.0.1", PATH + "&sid=" + sid).send();
     assertThat(other.node.socketIo.connectionCount()).isEqualTo(2);
+    EngineSession polling = other.node.socketIo.sessions.get(sid);
+    while (!polling.pollWaiting().await()) Thread.onSpinWait();
 
     other.close().await();
     assertThat(closed.future().await()).isEqualTo((short) 4000);
