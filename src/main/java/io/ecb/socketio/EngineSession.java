@@ -5,6 +5,7 @@ import io.ecb.chat.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.socketio.EngineIo.Frame;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -143,7 +144,8 @@ final class EngineSession {
   private void onWebSocketText(ServerWebSocket socket, String text) {
     if (closed) return;
     if (socket == ws) {
-      if (text.length() > server.maxPayload) {
+      // The UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
+      if (text.length() > server.maxPayload / 3 && ByteBufUtil.utf8Bytes(text) > server.maxPayload) {
         close("payload too large");
         return;
       }
