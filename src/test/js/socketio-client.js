@@ -187,6 +187,45 @@ async function slow() {
   return { ok: true, close };
 }
 
-const scenarios = { ops, badToken, listen, slow };
+/**
+ * Connection-state recovery: follow a thread, see a message and the checkpoint after it, drop the
+ * connection, and (when the test says "reconnect" on stdin) connect again: the client sends its
+ * pid and offset, and must come back recovered with what was published in between.
+ */
+async function recovery() {
+  const s = await connect(args.url, '/chat', { userToken: args.userToken }, args.transports);
+  const lines = readline.createInterface({ input: process.stdin });
+  const told = (word) => new Promise((resolve) => lines.on('line', (l) => { if (l.trim() === word) resolve(); }));
+  const received = [];
+  s.on('message', (p) => received.push(p.offset));
+  const subscribed = await ack(s, 'subscribe', { address: args.address, threadToken: args.threadToken });
+  const firstRecovered = s.recovered;
+  const checkpoint = new Promise((resolve) => s.on('ecb.offsets', (offsets) => {
+    if (JSON.parse(offsets).some((e) => e.a === args.address && e.o > subscribed.offset)) resolve(offsets);
+  }));
+  print({ ready: true, subscribed });
+  step = 'checkpoint';
+  await checkpoint;
+  const before = received.slice();
+  s.io.engine.close();
+  await new Promise((resolve) => (s.connected ? s.once('disconnect', resolve) : resolve()));
+  print({ disconnected: true });
+  await told('reconnect');
+  step = 'reconnect';
+  const reconnected = new Promise((resolve) => s.once('connect', resolve));
+  s.connect();
+  await reconnected;
+  const recovered = s.recovered;
+  step = 'missed';
+  await new Promise((resolve) => {
+    const check = () => (received.includes(args.lastOffset) ? resolve() : setTimeout(check, 20));
+    check();
+  });
+  s.disconnect();
+  lines.close();
+  return { ok: true, firstRecovered, recovered, before, after: received.slice(before.length) };
+}
+
+const scenarios = { ops, badToken, listen, slow, recovery };
 if (!scenarios[scenario]) finish({ ok: false, error: 'unknown scenario ' + scenario });
 scenarios[scenario]().then(finish, (err) => finish({ ok: false, error: String(err && err.stack || err), data: err && err.data }));

@@ -2,11 +2,18 @@ package io.ecb.socketio;
 
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
+import io.ecb.delivery.Delivery;
+import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.StreamLog;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,8 +31,37 @@ final class ChatNamespace extends Namespace {
 
   private static final long SUBSCRIBE_TIMEOUT_SECONDS = 10;
 
+  /** The event whose one (string) argument is the socket's checkpoint: what socket.io-client keeps as its offset. */
+  static final String OFFSETS_EVENT = "ecb.offsets";
+
   private String userToken;
   private Future<Void> barrier = Future.succeededFuture();
+
+  /** Where the socket stands in a stream it follows: the last offset written to it, and how to follow it again. */
+  private static final class Position {
+    final String address;
+    final String threadToken;
+    long offset;
+    String epoch;
+
+    Position(String address, String threadToken, long offset, String epoch) {
+      this.address = address;
+      this.threadToken = threadToken;
+      this.offset = offset;
+      this.epoch = epoch;
+    }
+  }
+
+  /** stream → position, for the streams this socket follows. */
+  private final Map<String, Position> positions = new HashMap<>(2);
+  /** Socket.IO's private session id: a client that reconnects with it (and its offset) is recovered. */
+  private String pid;
+  /** A position moved since the last checkpoint. */
+  private boolean dirty;
+  /** While a recovery is under way, live payloads wait here; null otherwise. */
+  private List<Delivery> held;
+  /** What the recovery found missed, sent right after the CONNECT answer. */
+  private List<Delivery> replay;
 
   ChatNamespace(EngineSession session) {
     super(session, SocketIoServer.CHAT);
@@ -36,10 +72,164 @@ final class ChatNamespace extends Namespace {
     Object token = auth.getValue("userToken");
     if (token == null || token instanceof String s && s.isEmpty()) return Future.succeededFuture();
     if (!(token instanceof String s)) return Future.failedFuture(EcbException.unauthorized("userToken must be a string"));
-    return server.connectUser(s).map(user -> {
+    return here(server.connectUser(s)).compose(user -> {
       userToken = s;
-      return null;
+      if (auth.getValue("pid") instanceof String clientPid && auth.getValue("offset") instanceof String offsets) {
+        return recoverState(clientPid, offsets);
+      }
+      return Future.succeededFuture();
     });
+  }
+
+  /*
+   * Connection-state recovery. socket.io-client 4.6+ keeps the last string that ends an event's
+   * arguments as its offset, and sends it back with the pid when it reconnects. Stream payloads
+   * are built once per node and cannot carry one socket's position, so the socket gets, at most
+   * once a second while payloads flow, an "ecb.offsets" event whose argument lists every stream it
+   * follows with the last offset written to it (and the threadToken to follow it again). The
+   * transport keeps order, so a client that has a checkpoint has everything written before it.
+   * On reconnect, each stream is authorized and followed again and its history read from there:
+   * if every stream recovers, the client gets its pid back (socket.recovered === true) and the
+   * missed payloads, in order, before any live one; payloads that arrived after the checkpoint
+   * come again, with the offsets the client has seen. Otherwise it starts afresh and resubscribes.
+   */
+
+  @Override
+  JsonObject connectData() {
+    if (pid == null) pid = newId();
+    return super.connectData().put("pid", pid);
+  }
+
+  private static String newId() {
+    byte[] bytes = new byte[12];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  private Future<Void> recoverState(String clientPid, String offsets) {
+    JsonArray entries;
+    try {
+      entries = new JsonArray(offsets);
+    } catch (RuntimeException e) {
+      return Future.succeededFuture();
+    }
+    if (entries.size() > server.maxSubscriptions) return Future.succeededFuture();
+    held = new ArrayList<>();
+    List<Delivery> missed = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Object o : entries) {
+      if (!(o instanceof JsonObject e) || !(e.getValue("a") instanceof String address) || !(e.getValue("o") instanceof Number n)
+        || !(e.getValue("e") instanceof String epoch)) {
+        chain = Future.failedFuture("malformed offset");
+        break;
+      }
+      String threadToken = e.getValue("t") instanceof String t ? t : null;
+      chain = chain.compose(v -> here(server.authorizeSubscription(address, userToken, threadToken)).compose(grant -> {
+        if (closed) return Future.failedFuture("closed");
+        String stream = grant.stream();
+        subscriptions.put(address, stream);
+        positions.put(stream, new Position(address, threadToken, n.longValue(), epoch));
+        return server.fanout.subscribe(stream, grant.userId(), this).timeout(SUBSCRIBE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+          .compose(x -> server.log.since(stream, n.longValue(), epoch))
+          .compose(r -> {
+            if (!r.recovered()) return Future.failedFuture("history does not cover the gap");
+            for (String json : r.missed()) {
+              JsonObject payload = new JsonObject(json);
+              missed.add(new Delivery(stream, address, Buffer.buffer(json), payload.getLong("offset", 0L), payload.getString("epoch")));
+            }
+            return Future.succeededFuture();
+          });
+      }));
+    }
+    return here(chain).transform(ar -> {
+      if (ar.succeeded()) {
+        pid = clientPid;
+        replay = missed;
+      } else {
+        // Not recovered: a fresh socket, which the client fills by subscribing again.
+        subscriptions.values().forEach(stream -> server.fanout.unsubscribe(stream, this));
+        subscriptions.clear();
+        positions.clear();
+        held = null;
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  @Override
+  void afterConnect() {
+    if (replay != null) {
+      replay.forEach(this::write);
+      replay = null;
+      dirty = true;
+      session.checkpointDue();
+    }
+    if (held != null) {
+      List<Delivery> live = held;
+      held = null;
+      for (Delivery d : live) {
+        Position p = d.offset > 0 ? positions.get(d.stream) : null;
+        if (p != null && d.epoch.equals(p.epoch) && d.offset <= p.offset) continue; // replayed already
+        write(d);
+      }
+    }
+  }
+
+  @Override
+  public void deliver(Delivery delivery) {
+    if (closed) return;
+    if (held != null) {
+      held.add(delivery);
+      return;
+    }
+    write(delivery);
+  }
+
+  @Override
+  public void deliver(DeliveryBatch batch) {
+    if (closed) return;
+    if (held != null) {
+      held.addAll(batch.deliveries());
+      return;
+    }
+    List<Delivery> ds = batch.deliveries();
+    for (int i = ds.size() - 1; i >= 0; i--) {
+      if (ds.get(i).offset > 0) {
+        track(ds.get(i));
+        break;
+      }
+    }
+    session.deliver(batch);
+  }
+
+  private void write(Delivery d) {
+    track(d);
+    session.deliver(d);
+  }
+
+  private void track(Delivery d) {
+    if (d.offset <= 0) return;
+    Position p = positions.get(d.stream);
+    if (p == null) return;
+    p.offset = d.offset;
+    p.epoch = d.epoch;
+    if (!dirty) {
+      dirty = true;
+      session.checkpointDue();
+    }
+  }
+
+  @Override
+  void checkpoint() {
+    if (!dirty || closed || !connected) return;
+    dirty = false;
+    JsonArray all = new JsonArray();
+    for (Position p : positions.values()) {
+      JsonObject e = new JsonObject().put("a", p.address).put("o", p.offset).put("e", p.epoch);
+      if (p.threadToken != null) e.put("t", p.threadToken);
+      all.add(e);
+    }
+    session.send(SocketIoPacket.event(nsp, new JsonArray().add(OFFSETS_EVENT).add(all.encode())));
   }
 
   @Override
@@ -125,6 +315,14 @@ final class ChatNamespace extends Namespace {
       });
     return here(followed.compose(stream -> position(stream, request))).transform(ar -> {
       if (ar.succeeded()) {
+        String stream = subscriptions.get(request.address);
+        if (stream != null && !positions.containsKey(stream)) {
+          // Everything after the acked position reaches the socket; what it had before is its own.
+          JsonObject at = ar.result();
+          positions.put(stream, new Position(request.address, request.threadToken, at.getLong("offset"), at.getString("epoch")));
+          dirty = true;
+          session.checkpointDue();
+        }
         ack(ackId, ar.result());
       } else {
         if (known == null) {
@@ -143,7 +341,12 @@ final class ChatNamespace extends Namespace {
       return;
     }
     String stream = subscriptions.remove(address);
-    if (stream != null) server.fanout.unsubscribe(stream, this);
+    if (stream != null) {
+      server.fanout.unsubscribe(stream, this);
+      positions.remove(stream);
+      dirty = true;
+      session.checkpointDue();
+    }
     ack(ackId, new JsonObject());
   }
 

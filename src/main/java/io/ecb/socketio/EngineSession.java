@@ -75,6 +75,8 @@ final class EngineSession {
   /** When the pong for the last ping is due, or 0 when none is awaited. */
   private volatile long pongDeadline;
   private volatile long upgradeDeadline;
+  /** A namespace has a checkpoint to send at the next sweep. */
+  private volatile boolean checkpointDue;
   /** Until a namespace is joined: when the connection is closed for joining none. */
   private volatile long connectDeadline;
 
@@ -342,7 +344,8 @@ final class EngineSession {
       if (ar.succeeded()) {
         ns.connected = true;
         connectDeadline = 0;
-        send(SocketIoPacket.connect(nsp, new JsonObject().put("sid", ns.id)));
+        send(SocketIoPacket.connect(nsp, ns.connectData()));
+        ns.afterConnect();
         return;
       }
       namespaces.remove(nsp);
@@ -431,7 +434,13 @@ final class EngineSession {
     long pong = pongDeadline;
     long upgrade = upgradeDeadline;
     long connect = connectDeadline;
-    return (pong > 0 ? now > pong : now >= nextPingAt) || upgrade > 0 && now > upgrade || connect > 0 && now > connect;
+    return (pong > 0 ? now > pong : now >= nextPingAt) || upgrade > 0 && now > upgrade || connect > 0 && now > connect
+      || checkpointDue;
+  }
+
+  /** Asks the next sweep (at most a second away) to let the namespaces send their checkpoints. */
+  void checkpointDue() {
+    checkpointDue = true;
   }
 
   void tick(long now) {
@@ -439,6 +448,10 @@ final class EngineSession {
     if (connectDeadline > 0 && now > connectDeadline) {
       close("no namespace joined");
       return;
+    }
+    if (checkpointDue) {
+      checkpointDue = false;
+      namespaces.values().forEach(Namespace::checkpoint);
     }
     if (upgradeDeadline > 0 && now > upgradeDeadline && probing != null) {
       probing.close();

@@ -52,6 +52,19 @@ abstract class Namespace implements Fanout.Subscriber {
   /** An EVENT of a connected socket: {@code [name, ...args]}, with an ack id or -1. */
   abstract void onEvent(SocketIoPacket event);
 
+  /** The CONNECT answer's data. */
+  JsonObject connectData() {
+    return new JsonObject().put("sid", id);
+  }
+
+  /** Called once the CONNECT answer is sent. */
+  void afterConnect() {
+  }
+
+  /** Called by the session's sweep after {@link EngineSession#checkpointDue()}. */
+  void checkpoint() {
+  }
+
   /** Acks from any thread: the packet is sent on the session's event loop. */
   void ack(long ackId, Object value) {
     if (ackId < 0) return;

@@ -98,6 +98,38 @@ class SocketIoClientTest extends NodeTestBase {
     }
   }
 
+  private static List<Long> offsets(JsonArray a) {
+    return a.stream().map(o -> ((Number) o).longValue()).toList();
+  }
+
+  private long publishMessage(String threadId, String text) {
+    return node.node.publisher.publish(Streams.thread(threadId), new JsonObject().put("kind", "message").put("threadId", threadId)
+      .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", text)))).await().offset();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"polling", "websocket"})
+  void aReconnectingClientIsRecoveredWithWhatItMissed(String transport) {
+    String threadId = "t-sio-rec-" + transport;
+    String token = backend.addThread(threadId, "u1", "u2").getString("threadToken");
+    JsonObject args = new JsonObject().put("url", url()).put("userToken", backend.userToken("u1"))
+      .put("address", "ecb.thread." + threadId).put("threadToken", token).put("transports", new JsonArray().add(transport));
+    try (SocketIoScript script = SocketIoScript.start("recovery", args.copy().put("lastOffset", 3))) {
+      script.ready();
+      long first = publishMessage(threadId, "before the drop");
+      script.awaitLine("disconnected");
+      long second = publishMessage(threadId, "missed 1");
+      long third = publishMessage(threadId, "missed 2");
+      assertThat(third).isEqualTo(3);
+      script.tell("reconnect");
+      JsonObject r = script.result();
+      assertThat(r.getBoolean("firstRecovered")).isFalse();
+      assertThat(r.getBoolean("recovered")).isTrue();
+      assertThat(offsets(r.getJsonArray("before"))).containsExactly(first);
+      assertThat(offsets(r.getJsonArray("after"))).containsExactly(second, third);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"default", "websocket"})
   void aBadTokenGetsConnectError(String transports) {

@@ -130,6 +130,32 @@ class SocketIoProtocolTest extends NodeTestBase {
       .isEqualTo("BAD_REQUEST");
   }
 
+  /** The pid of the CONNECT answer to a /chat CONNECT that brings {@code pid} and {@code offset}. */
+  private String reconnectPid(String pid, String offset) {
+    String sid = open();
+    JsonObject auth = new JsonObject().put("userToken", backend.userToken("u-rec")).put("pid", pid).put("offset", offset);
+    post(sid, "40/chat," + auth.encode());
+    String answer = poll(sid).get(0);
+    assertThat(answer).startsWith("40/chat,");
+    return new JsonObject(answer.substring("40/chat,".length())).getString("pid");
+  }
+
+  @Test
+  void aReconnectIsRecoveredOnlyWhenEveryStreamIsCovered() {
+    String token = backend.addThread("t-rec-raw", "u-rec", "u2").getString("threadToken");
+    // A position the stream's history covers (its start) is recovered: the pid comes back.
+    String covered = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
+      .put("e", node.node.publisher.log().position(Streams.thread("t-rec-raw")).await().epoch())).encode();
+    assertThat(reconnectPid("pid-1", covered)).isEqualTo("pid-1");
+    // Another epoch (the history was lost), a stream the tokens do not cover, or garbage: a fresh socket.
+    String otherEpoch = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
+      .put("e", "gone")).encode();
+    assertThat(reconnectPid("pid-2", otherEpoch)).isNotEqualTo("pid-2").isNotBlank();
+    String foreign = new JsonArray().add(new JsonObject().put("a", "ecb.user.someone-else").put("o", 0).put("e", "x")).encode();
+    assertThat(reconnectPid("pid-3", foreign)).isNotEqualTo("pid-3");
+    assertThat(reconnectPid("pid-4", "not json")).isNotEqualTo("pid-4");
+  }
+
   @Test
   void aPostPastMaxPayloadEndsTheSession() {
     String sid = open();
