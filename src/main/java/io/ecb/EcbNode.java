@@ -26,6 +26,7 @@ import io.ecb.push.n10n.NotificationsSseProfile;
 import io.ecb.push.notify.ChannelNotifyProfile;
 import io.ecb.push.sender.ChannelSenderProfile;
 import io.ecb.push.webpush.WebPushChannelsProfile;
+import io.ecb.socketio.SocketIoServer;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -61,9 +62,10 @@ public final class EcbNode {
   public final WebPushChannelsProfile webPush;
   public final NotificationsSseProfile n10n;
   public final ChannelSenderProfile channelSender;
+  public final SocketIoServer socketIo;
   public final NodeHealth health;
   public final NodeMetrics metrics;
-  private final long[] timers = new long[3];
+  private final long[] timers = new long[4];
   private String deploymentId;
   private int actualPort;
 
@@ -87,6 +89,7 @@ public final class EcbNode {
     this.webPush = new WebPushChannelsProfile(this);
     this.n10n = new NotificationsSseProfile(this);
     this.channelSender = new ChannelSenderProfile(this);
+    this.socketIo = new SocketIoServer(vertx, chat, fanout, log, notify, config);
     this.health = new NodeHealth(vertx, this);
     this.metrics = new NodeMetrics(this);
   }
@@ -121,6 +124,7 @@ public final class EcbNode {
         timers[0] = vertx.setPeriodic(BridgeServer.SWEEP_MS, t -> bridge.sweepPings());
         timers[1] = vertx.setPeriodic(bridge.heartbeatTurnMs(), t -> bridge.heartbeatTurn());
         timers[2] = vertx.setPeriodic(60_000, t -> chat.sweep());
+        timers[3] = vertx.setPeriodic(SocketIoServer.SWEEP_MS, t -> socketIo.sweep());
         LOG.info("ECB listening on port " + p);
         return null;
       });
@@ -139,6 +143,7 @@ public final class EcbNode {
     webPush.close();
     channelSender.close();
     bridge.drain();
+    socketIo.drain();
     events.drain();
     Future<Void> undeployed = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
     return undeployed.eventually(() -> {

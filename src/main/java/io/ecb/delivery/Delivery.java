@@ -3,6 +3,7 @@ package io.ecb.delivery;
 import io.vertx.core.buffer.Buffer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /**
  * One payload on its way to the connections of this node that follow its stream. Each wire format
@@ -28,6 +29,7 @@ public final class Delivery {
   // use; they build the same bytes.
   private volatile byte[] sockJsWebSocketFrame;
   private volatile byte[] bridgeWebSocketFrame;
+  private volatile Object otherEncoding;
 
   public Delivery(String stream, String address, Buffer payload, long offset, String epoch) {
     this.stream = stream;
@@ -72,5 +74,17 @@ public final class Delivery {
       bridgeWebSocketFrame = f = WebSocketFrames.frame(WebSocketFrames.BINARY, bytes, bytes.length);
     }
     return f;
+  }
+
+  /**
+   * The encoding of a transport that builds its own (Socket.IO's packet): made by {@code encode} on
+   * first use and shared by every socket of that transport, like the encodings above. One slot:
+   * only one such transport may use it.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T encoded(Function<Delivery, T> encode) {
+    Object e = otherEncoding;
+    if (e == null) otherEncoding = e = encode.apply(this);
+    return (T) e;
   }
 }

@@ -24,6 +24,7 @@ public final class DeliveryBatch {
   private final Delivery[] deliveries;
   private ByteBuffer sockJsWebSocketFrames;
   private ByteBuffer bridgeWebSocketFrames;
+  private ByteBuffer otherWebSocketFrames;
 
   public DeliveryBatch(List<Delivery> deliveries) {
     this.deliveries = deliveries.toArray(new Delivery[0]);
@@ -51,6 +52,15 @@ public final class DeliveryBatch {
   public ByteBuffer bridgeWebSocketFrames() {
     if (bridgeWebSocketFrames == null) bridgeWebSocketFrames = concat(Delivery::bridgeWebSocketFrame);
     return bridgeWebSocketFrames;
+  }
+
+  /**
+   * The WebSocket frames of the transport that uses {@link Delivery#encoded} (one transport only),
+   * {@code frame} giving each payload's; built once and shared like {@link #sockJsWebSocketFrames()}.
+   */
+  public ByteBuffer otherWebSocketFrames(Function<Delivery, byte[]> frame) {
+    if (otherWebSocketFrames == null) otherWebSocketFrames = concat(frame);
+    return otherWebSocketFrames;
   }
 
   private ByteBuffer concat(Function<Delivery, byte[]> frame) {

@@ -31,6 +31,7 @@ public final class HttpVerticle extends VerticleBase {
     var config = node.config;
     Router router = Router.router(vertx);
     node.bridge.mount(router);
+    node.socketIo.mount(router);
     node.pushApi.mount(router);
     node.notify.mount(router);
     node.webPush.mount(router);

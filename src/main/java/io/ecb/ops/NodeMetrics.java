@@ -26,6 +26,8 @@ public final class NodeMetrics {
       .description("Open event-bus bridge connections").register(registry);
     Gauge.builder("ecb_connections", node.events, e -> e.connectionCount()).tag("transport", "sse")
       .description("Open SSE streams").register(registry);
+    Gauge.builder("ecb_connections", node.socketIo, s -> s.connectionCount()).tag("transport", "socketio")
+      .description("Open Socket.IO (Engine.IO) connections").register(registry);
     Gauge.builder("ecb_subscriptions", node.fanout, f -> f.subscriptionCount())
       .description("Stream subscriptions of this node's connections").register(registry);
     Gauge.builder("ecb_streams", node.fanout, f -> f.streamCount())

@@ -1,0 +1,227 @@
+package io.ecb.socketio;
+
+import io.ecb.delivery.Streams;
+import io.ecb.support.NodeTestBase;
+import io.ecb.support.TestKeys;
+import io.ecb.support.TestNode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Engine.IO and Socket.IO at the wire, with a plain HTTP and WebSocket client: the handshake, the
+ * reference server's error answers, the inbound and outbound bounds, and the drain at shutdown.
+ */
+@Timeout(60)
+class SocketIoProtocolTest extends NodeTestBase {
+
+  private static final String PATH = "/socket.io/?EIO=4&transport=polling";
+
+  private HttpRequest<Buffer> get(String uri) {
+    return http.get(node.port(), "127.0.0.1", uri);
+  }
+
+  private HttpResponse<Buffer> post(String sid, String body) {
+    return http.post(node.port(), "127.0.0.1", PATH + "&sid=" + sid).sendBuffer(Buffer.buffer(body)).await();
+  }
+
+  /** A polling handshake: the sid, after checking the open packet. */
+  private String open() {
+    HttpResponse<Buffer> r = get(PATH).send().await();
+    assertThat(r.statusCode()).isEqualTo(200);
+    String body = r.bodyAsString();
+    assertThat(body).startsWith("0");
+    return new JsonObject(body.substring(1)).getString("sid");
+  }
+
+  /** The packets the next GET brings (it must not wait: something is queued). */
+  private List<String> poll(String sid) {
+    HttpResponse<Buffer> r = get(PATH + "&sid=" + sid).send().await();
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    return EngineIo.decodePayload(r.bodyAsString());
+  }
+
+  private static void assertError(HttpResponse<Buffer> r, int status, int code) {
+    assertThat(r.statusCode()).isEqualTo(status);
+    assertThat(r.getHeader("Content-Type")).isEqualTo("application/json");
+    JsonObject body = r.bodyAsJsonObject();
+    assertThat(body.getInteger("code")).isEqualTo(code);
+    assertThat(body.getString("message")).isNotBlank();
+  }
+
+  @Test
+  void theOpenPacketAdvertisesTheTimingAndTheInboundLimit() {
+    JsonObject open = new JsonObject(get(PATH).send().await().bodyAsString().substring(1));
+    assertThat(open.getString("sid")).hasSizeGreaterThan(10);
+    assertThat(open.getJsonArray("upgrades")).isEqualTo(new JsonArray().add("websocket"));
+    assertThat(open.getInteger("pingInterval")).isEqualTo(25000);
+    assertThat(open.getInteger("pingTimeout")).isEqualTo(20000);
+    assertThat(open.getInteger("maxPayload")).isEqualTo(65536);
+  }
+
+  @Test
+  void badRequestsGetTheReferenceServersAnswers() {
+    assertError(get(PATH + "&sid=nosuchsession").send().await(), 400, 1);
+    assertError(get("/socket.io/?EIO=4&transport=carrier-pigeon").send().await(), 400, 0);
+    assertError(get("/socket.io/?EIO=3&transport=polling").send().await(), 400, 5);
+    assertError(get("/socket.io/?transport=polling").send().await(), 400, 5);
+    assertError(http.post(node.port(), "127.0.0.1", PATH).sendBuffer(Buffer.buffer("40")).await(), 400, 2);
+    assertError(get("/socket.io/?EIO=4&transport=websocket").send().await(), 400, 3);
+    assertError(get(PATH).putHeader("Origin", "https://evil.example").send().await(), 403, 4);
+    String sid = open();
+    assertError(http.put(node.port(), "127.0.0.1", PATH + "&sid=" + sid).send().await(), 400, 3);
+  }
+
+  @Test
+  void aForeignOriginCannotOpenOrUpgrade() {
+    String sid = open();
+    for (String uri : new String[]{"/socket.io/?EIO=4&transport=websocket", "/socket.io/?EIO=4&transport=websocket&sid=" + sid}) {
+      Future<WebSocket> refused = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(node.port())
+        .setHost("127.0.0.1").setURI(uri).addHeader("Origin", "https://evil.example"));
+      Throwable failure = refused.transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertThat(failure).isInstanceOf(io.vertx.core.http.UpgradeRejectedException.class);
+      assertThat(((io.vertx.core.http.UpgradeRejectedException) failure).getStatus()).isEqualTo(403);
+    }
+    // The node's own origin passes.
+    HttpResponse<Buffer> own = get(PATH).putHeader("Origin", "http://127.0.0.1:" + node.port()).send().await();
+    assertThat(own.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aMalformedPacketEndsTheSession() {
+    String sid = open();
+    assertError(post(sid, "40/chat,{}\u001e9nonsense"), 400, 3);
+    assertError(get(PATH + "&sid=" + sid).send().await(), 400, 1);
+
+    String other = open();
+    assertThat(post(other, "42[\"unterminated\"").statusCode()).isEqualTo(400);
+    assertError(get(PATH + "&sid=" + other).send().await(), 400, 1);
+  }
+
+  @Test
+  void anUnknownNamespaceIsRefusedAndBinaryEventsAreDeclined() {
+    String sid = open();
+    assertThat(post(sid, "40/elsewhere,{}").bodyAsString()).isEqualTo("ok");
+    assertThat(poll(sid)).containsExactly("44/elsewhere,{\"message\":\"Invalid namespace\"}");
+
+    assertThat(post(sid, "40/chat,{}").bodyAsString()).isEqualTo("ok");
+    assertThat(poll(sid)).singleElement().asString().startsWith("40/chat,{\"sid\":");
+    // A binary event and its attachment: declined through the ack, the attachment dropped.
+    assertThat(post(sid, "451-/chat,1[\"getThreads\",{\"_placeholder\":true,\"num\":0}]\u001ebAQID").bodyAsString()).isEqualTo("ok");
+    String ack = poll(sid).get(0);
+    assertThat(ack).startsWith("43/chat,1[");
+    assertThat(new JsonArray(ack.substring("43/chat,1".length())).getJsonObject(0).getJsonObject("error").getString("code"))
+      .isEqualTo("BAD_REQUEST");
+  }
+
+  /** The pid of the CONNECT answer to a /chat CONNECT that brings {@code pid} and {@code offset}. */
+  private String reconnectPid(String pid, String offset) {
+    String sid = open();
+    JsonObject auth = new JsonObject().put("userToken", backend.userToken("u-rec")).put("pid", pid).put("offset", offset);
+    post(sid, "40/chat," + auth.encode());
+    String answer = poll(sid).get(0);
+    assertThat(answer).startsWith("40/chat,");
+    return new JsonObject(answer.substring("40/chat,".length())).getString("pid");
+  }
+
+  @Test
+  void aReconnectIsRecoveredOnlyWhenEveryStreamIsCovered() {
+    String token = backend.addThread("t-rec-raw", "u-rec", "u2").getString("threadToken");
+    // A position the stream's history covers (its start) is recovered: the pid comes back.
+    String covered = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
+      .put("e", node.node.publisher.log().position(Streams.thread("t-rec-raw")).await().epoch())).encode();
+    assertThat(reconnectPid("pid-1", covered)).isEqualTo("pid-1");
+    // Another epoch (the history was lost), a stream the tokens do not cover, or garbage: a fresh socket.
+    String otherEpoch = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
+      .put("e", "gone")).encode();
+    assertThat(reconnectPid("pid-2", otherEpoch)).isNotEqualTo("pid-2").isNotBlank();
+    String foreign = new JsonArray().add(new JsonObject().put("a", "ecb.user.someone-else").put("o", 0).put("e", "x")).encode();
+    assertThat(reconnectPid("pid-3", foreign)).isNotEqualTo("pid-3");
+    assertThat(reconnectPid("pid-4", "not json")).isNotEqualTo("pid-4");
+  }
+
+  @Test
+  void aPostPastMaxPayloadEndsTheSession() {
+    String sid = open();
+    String big = "42/chat,[\"getThreads\",{\"x\":\"" + "z".repeat(70_000) + "\"}]";
+    HttpResponse<Buffer> r = post(sid, big);
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertError(get(PATH + "&sid=" + sid).send().await(), 400, 1);
+  }
+
+  @Test
+  void aPollingClientThatStopsPollingIsCutOffAndItsNextRequestGets400() {
+    String sid = open();
+    post(sid, "40/chat,{\"userToken\":\"" + backend.userToken("u-poll") + "\"}");
+    assertThat(poll(sid)).singleElement().asString().startsWith("40/chat,");
+    post(sid, "42/chat,1[\"subscribe\",{\"address\":\"ecb.user.u-poll\"}]");
+    assertThat(poll(sid)).singleElement().asString().startsWith("43/chat,1[{\"offset\":");
+
+    String filler = "q".repeat(32 * 1024);
+    int sent = 0;
+    while (node.node.socketIo.sessions.containsKey(sid) && sent < 1000) {
+      List<Future<?>> batch = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        batch.add(node.node.publisher.publish(Streams.user("u-poll"), new JsonObject().put("kind", "notification").put("data", filler)));
+      }
+      Future.all(batch).await();
+      sent += 10;
+    }
+    assertThat(node.node.socketIo.sessions).as("cut off after %d payloads", sent).doesNotContainKey(sid);
+    assertThat(sent).as("1 MiB holds about 32 of them").isBetween(20, 100);
+    assertError(get(PATH + "&sid=" + sid).send().await(), 400, 1);
+    assertThat(node.node.socketIo.slowConsumers.sum()).isPositive();
+  }
+
+  @Test
+  void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
+    WebSocket ws = vertx.createWebSocketClient().connect(node.port(), "127.0.0.1", "/socket.io/?EIO=4&transport=websocket").await();
+    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+    Promise<Short> closed = Promise.promise();
+    ws.textMessageHandler(in::add);
+    ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    ws.writeTextMessage("40/chat,{}").await();
+    ws.writeTextMessage("42/chat,[\"getThreads\",{\"x\":\"" + "z".repeat(70_000) + "\"}]");
+    assertThat(closed.future().await()).isNotNull();
+  }
+
+  @Test
+  void aStoppingNodeClosesItsSessionsSoClientsReconnectElsewhere() throws Exception {
+    TestNode other = TestNode.start(TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa())).await();
+    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(other.port()).setHost("127.0.0.1")
+      .setURI("/socket.io/?EIO=4&transport=websocket")).await();
+    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+    Promise<Short> closed = Promise.promise();
+    ws.textMessageHandler(in::add);
+    ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    assertThat(in.poll(10, TimeUnit.SECONDS)).startsWith("0{");
+
+    String sid = new JsonObject(http.get(other.port(), "127.0.0.1", PATH).send().await().bodyAsString().substring(1)).getString("sid");
+    Future<HttpResponse<Buffer>> waiting = http.get(other.port(), "127.0.0.1", PATH + "&sid=" + sid).send();
+    assertThat(other.node.socketIo.connectionCount()).isEqualTo(2);
+    EngineSession polling = other.node.socketIo.sessions.get(sid);
+    while (!polling.pollWaiting().await()) Thread.onSpinWait();
+
+    other.close().await();
+    assertThat(closed.future().await()).isEqualTo((short) 4000);
+    HttpResponse<Buffer> last = waiting.await();
+    assertThat(last.statusCode()).isEqualTo(200);
+    assertThat(last.body().toString(StandardCharsets.UTF_8)).isEqualTo("1");
+  }
+}
