@@ -12,7 +12,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.openqa.selenium.JavascriptExecutor;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * sockjs-client 1.6, as the node serves it, in headless Chromium, held to one HTTP transport at a
  * time ({@code transports: [name]}), with the project's browser client on top: it registers,
- * makes requests (one refused), gets its own message delivered back and pings.
+ * makes requests (one refused), gets its own message delivered back and pings. The iframe
+ * variants load sockjs-client into the node's iframe page from the node too.
  */
 @Tag("browser")
 @Timeout(120)
@@ -57,7 +60,7 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
       } catch (e) {
         refused = {failureCode: e.failureCode, code: e.code};
       }
-      return {transport: ecb._sock.transport, url: ecb._sock._transport.url, threadId: reply.thread.threadId, refused};
+      return {transport: ecb._sock.transport, threadId: reply.thread.threadId, refused};
     })().then(done, (e) => done({error: String(e && e.stack || e)}));
     """;
 
@@ -91,7 +94,8 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"xhr-streaming", "xhr-polling", "eventsource", "htmlfile", "jsonp-polling"})
+  @ValueSource(strings = {"xhr-streaming", "xhr-polling", "eventsource", "htmlfile", "jsonp-polling",
+    "iframe-eventsource", "iframe-htmlfile", "iframe-xhr-polling"})
   @SuppressWarnings("unchecked")
   void sockJsClientWorksOverEachHttpTransport(String transport) {
     String threadId = "t-" + transport;
@@ -99,6 +103,7 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
     // A page of the node's own, so that every transport is same-origin, as on the demo page.
     chromium.driver.get("http://127.0.0.1:" + node.port() + "/eventbus");
     JavascriptExecutor js = (JavascriptExecutor) chromium.driver;
+    Set<String> earlier = Set.copyOf(node.node.bridge.httpTransports.sessions.keySet());
 
     Map<String, Object> connected = (Map<String, Object>) js.executeAsyncScript(CONNECT,
       transport, backend.userToken("u1"), token, threadId);
@@ -114,11 +119,11 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
     assertThat(delivered.get("kind")).isEqualTo("message");
     assertThat(delivered.get("text")).isEqualTo(text);
 
-    // The session on the node: its pings arrive.
-    String url = (String) connected.get("url");
-    String sessionId = url.substring(url.lastIndexOf('/') + 1);
-    SockJsHttpSession session = node.node.bridge.httpTransports.sessions.get(sessionId);
-    assertThat(session).as("session %s", sessionId).isNotNull();
+    // The page's session on the node (an iframe transport's lives in the iframe): its pings arrive.
+    List<SockJsHttpSession> opened = node.node.bridge.httpTransports.sessions.entrySet().stream()
+      .filter(e -> !earlier.contains(e.getKey()) && !e.getValue().isClosed()).map(Map.Entry::getValue).toList();
+    assertThat(opened).hasSize(1);
+    SockJsHttpSession session = opened.get(0);
     long pinged = session.bridge().lastPing;
     until(() -> session.bridge().lastPing > pinged, "a ping arrived");
     assertThat(session.isClosed()).isFalse();
