@@ -270,8 +270,8 @@ final class SockJsHttpSession implements Wire {
 
   /**
    * One receiving request and its response. Its state is the session's; the response itself is
-   * only touched on its own event loop, where each write is handed over in order: an HTTP/1.1
-   * connection is not safe to drive from two threads.
+   * only touched on its own event loop, as Vert.x expects of a response, with each write handed
+   * over in order.
    */
   static final class Receiver {
 
