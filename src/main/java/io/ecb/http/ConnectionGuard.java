@@ -8,6 +8,7 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -68,6 +69,23 @@ public final class ConnectionGuard {
 
   private void release(String address) {
     open.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /**
+   * Drops {@code connection}'s TCP connection in {@code delayMs} if it is still open then. For a
+   * WebSocket being closed: its close frame waits behind whatever the client has not read, and
+   * Vert.x's closing timeout only starts once that frame is written, so a client that stopped
+   * reading (and keeps sending, which defeats the idle timeout) would otherwise keep the socket,
+   * and the bytes queued for it, for good.
+   */
+  public static void dropAfter(HttpConnection connection, long delayMs) {
+    if (!(connection instanceof ConnectionBase base)) return;
+    Channel channel = base.channel();
+    channel.eventLoop().schedule(() -> {
+      // From the head of the pipeline: a close passing Vert.x's handler would again wait for the
+      // close frame to be written.
+      if (channel.isOpen()) channel.pipeline().firstContext().close();
+    }, delayMs, TimeUnit.MILLISECONDS);
   }
 
   /** Open connections of one client address (for tests and diagnostics). */
