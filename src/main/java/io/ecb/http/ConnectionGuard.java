@@ -92,9 +92,4 @@ public final class ConnectionGuard {
   public int openFrom(String address) {
     return open.getOrDefault(address, 0);
   }
-
-  /** Client addresses with open connections. */
-  public int addresses() {
-    return open.size();
-  }
 }
