@@ -30,7 +30,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class WebSocketWire implements Wire {
 
-  /** How long a closing socket may take to say goodbye (see {@link ConnectionGuard#dropAfter}). */
+  /** How long a closing socket may go without progress before it is dropped (see {@link ConnectionGuard#dropAfter}). */
   static final long CLOSE_GRACE_MS = 10_000;
 
   private final ServerWebSocket ws;

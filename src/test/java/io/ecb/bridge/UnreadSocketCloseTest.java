@@ -4,7 +4,7 @@ import io.ecb.delivery.Streams;
 import io.ecb.support.NodeTestBase;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -42,11 +42,13 @@ class UnreadSocketCloseTest extends NodeTestBase {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
       .setLocalAddress(CLIENT).setReceiveBufferSize(8 * 1024));
     Promise<Void> opened = Promise.promise();
-    WebSocket ws = client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port())
-      .setURI("/eventbus/123/unread01/websocket")).await();
+    // The handler is in place before connecting: the open frame may come with the handshake.
+    ClientWebSocket ws = client.webSocket();
     ws.textMessageHandler(text -> {
       if (text.equals("o")) opened.tryComplete();
     });
+    ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port())
+      .setURI("/eventbus/123/unread01/websocket")).await();
     opened.future().await(10, TimeUnit.SECONDS);
     JsonObject register = new JsonObject().put("type", "register").put("address", "ecb.thread.t-unread")
       .put("headers", member("u1", token));
