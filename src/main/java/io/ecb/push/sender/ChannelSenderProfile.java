@@ -321,7 +321,8 @@ public final class ChannelSenderProfile {
     if (ctx.request().getHeader("Sec-WebSocket-Protocol") != null) {
       ctx.response().putHeader("Sec-WebSocket-Protocol", "json_flow");
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, ref));
+    var connection = ctx.request().connection();
+    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, connection, ref));
   }
 
   /** {@code GET /ext/sse?channel=<ref>} with {@code Authorization: Bearer <channel_secret>}. */

@@ -1,8 +1,10 @@
 package io.ecb.push.sender;
 
 import io.ecb.auth.Caller;
+import io.ecb.http.ConnectionGuard;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 
@@ -16,15 +18,17 @@ import io.vertx.core.json.JsonArray;
 final class WsConnection extends SenderConnection {
 
   private final ServerWebSocket ws;
+  private final HttpConnection connection;
   private boolean authStarted;
   private final long authTimer;
   private long pingTimer = -1;
   /** Well inside the default 60 s idle timeout, like the SSE keep-alives. */
   private static final long PING_MS = 25_000;
 
-  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, String ref) {
+  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, HttpConnection connection, String ref) {
     super(profile, ref);
     this.ws = ws;
+    this.connection = connection;
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
     ws.closeHandler(v -> {
@@ -106,5 +110,6 @@ final class WsConnection extends SenderConnection {
     vertx.cancelTimer(pingTimer);
     if (ws.isClosed()) return;
     ws.close(NORMAL.equals(reason) ? (short) 1000 : (short) 1001, reason);
+    ConnectionGuard.dropAfter(connection, 10_000);
   }
 }
