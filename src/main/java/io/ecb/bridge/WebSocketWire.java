@@ -66,14 +66,14 @@ final class WebSocketWire implements Wire {
   }
 
   /**
-   * Replies are always written: the client asked for each one, so they cannot pile up faster than
-   * it sends requests, and one large reply (a getThread with many missed messages) may exceed the
-   * bound on its own. They still count towards the queue that stream deliveries must fit in.
+   * A reply is written even when it takes the queue past the bound (one large getThread with many
+   * missed messages may exceed it on its own), but not when the queue is already full: a client
+   * that keeps sending requests and never reads is a slow consumer like any other, as on SockJS's
+   * HTTP transports and Socket.IO.
    */
   @Override
   public void write(Buffer frame) {
-    if (closed) return;
-    markWritten();
+    if (!accepting()) return;
     if (!sockJs) {
       ws.writeBinaryMessage(frame);
     } else if (connection != null) {
