@@ -7,12 +7,16 @@ import io.ecb.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,6 +36,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SocketIoProtocolTest extends NodeTestBase {
 
   private static final String PATH = "/socket.io/?EIO=4&transport=polling";
+
+  /**
+   * Held for the whole test: Vert.x closes the connections of a client that is no longer
+   * referenced, which a garbage collection during a handshake would otherwise do to it.
+   */
+  private WebSocketClient webSockets;
+
+  @BeforeEach
+  void webSocketClient() {
+    webSockets = vertx.createWebSocketClient();
+  }
+
+  @AfterEach
+  void closeWebSocketClient() {
+    webSockets.close().await();
+  }
 
   private HttpRequest<Buffer> get(String uri) {
     return http.get(node.port(), "127.0.0.1", uri);
@@ -92,7 +112,7 @@ class SocketIoProtocolTest extends NodeTestBase {
   void aForeignOriginCannotOpenOrUpgrade() {
     String sid = open();
     for (String uri : new String[]{"/socket.io/?EIO=4&transport=websocket", "/socket.io/?EIO=4&transport=websocket&sid=" + sid}) {
-      Future<WebSocket> refused = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(node.port())
+      Future<WebSocket> refused = webSockets.connect(new WebSocketConnectOptions().setPort(node.port())
         .setHost("127.0.0.1").setURI(uri).addHeader("Origin", "https://evil.example"));
       Throwable failure = refused.transform(ar -> Future.succeededFuture(ar.cause())).await();
       assertThat(failure).isInstanceOf(io.vertx.core.http.UpgradeRejectedException.class);
@@ -189,13 +209,23 @@ class SocketIoProtocolTest extends NodeTestBase {
     assertThat(node.node.socketIo.slowConsumers.sum()).isPositive();
   }
 
-  @Test
-  void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
-    WebSocket ws = vertx.createWebSocketClient().connect(node.port(), "127.0.0.1", "/socket.io/?EIO=4&transport=websocket").await();
-    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
-    Promise<Short> closed = Promise.promise();
+  /**
+   * A WebSocket whose handlers are set before it connects, so that nothing the server sends at
+   * once (the open packet) arrives before them.
+   */
+  private WebSocket webSocket(WebSocketClient client, int port, LinkedBlockingQueue<String> in, Promise<Short> closed) {
+    ClientWebSocket ws = client.webSocket();
     ws.textMessageHandler(in::add);
     ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    return ws.connect(new WebSocketConnectOptions().setPort(port).setHost("127.0.0.1")
+      .setURI("/socket.io/?EIO=4&transport=websocket")).await();
+  }
+
+  @Test
+  void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
+    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+    Promise<Short> closed = Promise.promise();
+    WebSocket ws = webSocket(webSockets, node.port(), in, closed);
     ws.writeTextMessage("40/chat,{}").await();
     ws.writeTextMessage("42/chat,[\"getThreads\",{\"x\":\"" + "z".repeat(70_000) + "\"}]");
     assertThat(closed.future().await()).isNotNull();
@@ -204,12 +234,9 @@ class SocketIoProtocolTest extends NodeTestBase {
   @Test
   void aStoppingNodeClosesItsSessionsSoClientsReconnectElsewhere() throws Exception {
     TestNode other = TestNode.start(TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa())).await();
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(other.port()).setHost("127.0.0.1")
-      .setURI("/socket.io/?EIO=4&transport=websocket")).await();
     LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
     Promise<Short> closed = Promise.promise();
-    ws.textMessageHandler(in::add);
-    ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    webSocket(webSockets, other.port(), in, closed);
     assertThat(in.poll(10, TimeUnit.SECONDS)).startsWith("0{");
 
     String sid = new JsonObject(http.get(other.port(), "127.0.0.1", PATH).send().await().bodyAsString().substring(1)).getString("sid");
