@@ -24,6 +24,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -346,12 +347,27 @@ public final class NotificationsSseProfile {
       return streams.size() + (heartbeat ? 1 : 0);
     }
 
+    /**
+     * The channel's state belongs to its event loop: a continuation that lands on another thread
+     * (a Hazelcast callback, say) would race {@link #deliver}, so it fails here instead.
+     */
+    private void onLoop() {
+      if (!((ContextInternal) context).nettyEventLoop().inEventLoop()) {
+        throw new IllegalStateException("n10n channel used off its event loop, in " + Thread.currentThread().getName());
+      }
+    }
+
     Future<Void> start(long expiresIn) {
+      onLoop();
       channels.put(channelId, this);
       response.closeHandler(v -> end());
       List<Future<Void>> ready = new ArrayList<>();
       for (String stream : streams.keySet()) ready.add(node.fanout.subscribe(stream, userId, this));
-      return Future.all(ready).<Void>mapEmpty().onComplete(ar -> {
+      // Future.all completes where the last stream's consumer did, maybe another event loop.
+      Promise<Void> all = ((ContextInternal) context).promise();
+      Future.all(ready).<Void>mapEmpty().onComplete(all);
+      return all.future().onComplete(ar -> {
+        onLoop();
         if (ended) return;
         if (ar.failed()) {
           end();
@@ -376,6 +392,7 @@ public final class NotificationsSseProfile {
     /** Called on this channel's event loop (see {@link #context()}). */
     @Override
     public void deliver(Delivery d) {
+      onLoop();
       if (ended || !started) return;
       Sub s = streams.get(d.stream);
       if (s == null) return;
@@ -405,6 +422,7 @@ public final class NotificationsSseProfile {
       if (isHeartbeat ? heartbeat : streams.containsKey(stream)) return Future.succeededFuture(); // idempotent
       return quota(userId, new Quota(Quota.SET, channelId, nodeId, expiresAt, count() + 1, channelsPerUser, subscriptionsPerUser, liveNodes()))
         .compose(v -> {
+          onLoop();
           if (ended) return Future.failedFuture(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
           if (isHeartbeat) {
             heartbeat = true;
@@ -417,6 +435,7 @@ public final class NotificationsSseProfile {
     }
 
     Future<Void> unsubscribe(Sub s) {
+      onLoop();
       if (ended) return Future.failedFuture(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
       boolean removed;
       if (s.entity().equals(HEARTBEAT)) {
@@ -472,15 +491,18 @@ public final class NotificationsSseProfile {
     return new HashSet<>(cluster.getNodes());
   }
 
+  /**
+   * Runs {@code q} on the user's entry; completes on the calling context, so that what follows
+   * (a channel's start, its streams, the fanout) stays on the channel's event loop.
+   */
   private Future<Void> quota(String userId, Quota q) {
-    Promise<Void> p = Promise.promise();
-    subjects.submitToKey(userId, q).whenComplete((result, error) -> {
-      if (error != null) p.fail(new EcbException(ErrorCode.UNAVAILABLE, "quota check failed; retry"));
-      else if (result.equals("ok")) p.complete();
-      else if (result.equals("missing")) p.fail(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
-      else p.fail(new EcbException(ErrorCode.RATE_LIMITED, "quota exceeded: " + result));
+    return ClusterMaps.future(vertx, subjects.submitToKey(userId, q)).transform(ar -> {
+      if (ar.failed()) return Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "quota check failed; retry"));
+      String result = ar.result();
+      if (result.equals("ok")) return Future.succeededFuture();
+      if (result.equals("missing")) return Future.failedFuture(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
+      return Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "quota exceeded: " + result));
     });
-    return p.future();
   }
 
   /**
