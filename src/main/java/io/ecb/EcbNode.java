@@ -75,7 +75,7 @@ public final class EcbNode {
     HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
     StreamLog log = new StreamLog(vertx, hz, config.history);
     this.publisher = new Publisher(vertx, log);
-    this.fanout = new Fanout(vertx, log, 500);
+    this.fanout = new Fanout(vertx, log, config.history.gapWaitMs);
     this.backend = new BackendClient(vertx, config.backend);
     this.chat = new ChatService(tokens, backend, publisher, new SendDedup(vertx, hz, config.limits.dedupSeconds, config.limits.dedupPerUser), config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);

@@ -56,13 +56,16 @@ public final class ChannelSenderProfile {
   /** Live connections on this node (closed with 3050 when the node stops). */
   final Set<SenderConnection> connections = ConcurrentHashMap.newKeySet();
   private final EcbNode node;
+  /** How often a quiet connection gets a ping (http.keepAliveSeconds). */
+  final long keepAliveMs;
   private final Future<ChannelSecrets> secrets;
   private volatile ChannelSecrets readySecrets;
 
   public ChannelSenderProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    this.config = SenderConfig.from(node.config.json);
+    this.config = SenderConfig.from(node.config.push.channelSender);
+    this.keepAliveMs = node.config.http.keepAliveSeconds * 1000;
     this.store = new ChannelStore(vertx, ClusterSetup.manager(vertx).getHazelcastInstance(),
       config.channelTtlSeconds(), config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.

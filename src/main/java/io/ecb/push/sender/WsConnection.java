@@ -22,8 +22,6 @@ final class WsConnection extends SenderConnection {
   private boolean authStarted;
   private final long authTimer;
   private long pingTimer = -1;
-  /** Well inside the default 60 s idle timeout, like the SSE keep-alives. */
-  private static final long PING_MS = 25_000;
 
   WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, HttpConnection connection, String ref) {
     super(profile, ref);
@@ -43,7 +41,7 @@ final class WsConnection extends SenderConnection {
     });
     // Clients send hb:: only when they like; a WebSocket ping (answered by every client's
     // WebSocket stack) keeps a quiet connection inside the server's idle timeout.
-    pingTimer = vertx.setPeriodic(PING_MS, t -> ws.writePing(Buffer.buffer()));
+    pingTimer = vertx.setPeriodic(profile.keepAliveMs, t -> ws.writePing(Buffer.buffer()));
   }
 
   private void onText(String text) {

@@ -61,9 +61,7 @@ public final class WebPushChannelsProfile {
   public WebPushChannelsProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
-    JsonObject conf = push.getJsonObject("webpush", new JsonObject());
-    this.enabled = conf.getBoolean("enabled", true);
+    this.enabled = node.config.push.webpush.enabled;
     var hz = ClusterSetup.manager(vertx).getHazelcastInstance();
     this.registrations = hz.getMap(REGISTRATIONS);
     this.pushes = hz.getMap(PUSHES);
