@@ -7,6 +7,7 @@ import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
+import io.ecb.http.ClientAddress;
 import io.ecb.http.Origins;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
@@ -149,15 +151,16 @@ public final class BridgeServer {
       return;
     }
     HttpConnection connection = ctx.request().connection();
+    SocketAddress client = ClientAddress.of(ctx);
     ctx.request().toWebSocket()
-      .onSuccess(ws -> accept(ws, connection, sockJs))
+      .onSuccess(ws -> accept(ws, connection, client, sockJs))
       .onFailure(e -> {
         if (!ctx.response().ended() && !ctx.response().headWritten()) ctx.response().setStatusCode(400).end("WebSocket upgrade failed");
       });
   }
 
-  private void accept(ServerWebSocket ws, HttpConnection connection, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, ws.remoteAddress(), s -> new WebSocketWire(ws, connection, sockJs,
+  private void accept(ServerWebSocket ws, HttpConnection connection, SocketAddress client, boolean sockJs) {
+    BridgeSession session = new BridgeSession(this, client, s -> new WebSocketWire(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);

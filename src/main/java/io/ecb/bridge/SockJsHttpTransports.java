@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.http.ClientAddress;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -142,7 +143,7 @@ final class SockJsHttpTransports {
       session = sessions.putIfAbsent(id, created);
       if (session == null) {
         session = created;
-        created.open(ctx.request().remoteAddress());
+        created.open(ClientAddress.of(ctx));
       }
     }
     SockJsHttpSession.Receiver receiver = new SockJsHttpSession.Receiver(kind, ctx, callback);

@@ -69,6 +69,8 @@ public final class EcbConfig {
     public final String host;
     public final int port;
     public final List<String> allowedOrigins;
+    /** Proxies (IPs or CIDR blocks) whose forwarding headers name the client (see io.ecb.http.ClientAddress). */
+    public final List<String> trustedProxies;
     public final int maxFrameBytes;
     /** How long a request's headers may take to arrive, from the connection's start or the request's first byte. */
     public final int headerTimeoutSeconds;
@@ -81,6 +83,7 @@ public final class EcbConfig {
       host = o.getString("host", "0.0.0.0");
       port = o.getInteger("port", 8080);
       allowedOrigins = strings(o.getValue("allowedOrigins"));
+      trustedProxies = strings(o.getValue("trustedProxies"));
       maxFrameBytes = o.getInteger("maxFrameBytes", 65536);
       headerTimeoutSeconds = o.getInteger("headerTimeoutSeconds", 10);
       idleTimeoutSeconds = o.getInteger("idleTimeoutSeconds", 60);

@@ -19,18 +19,25 @@ import java.util.concurrent.atomic.LongAdder;
  * request headers within {@code http.headerTimeoutSeconds} ({@link GuardedRequestDecoder}, which
  * also refuses requests with both Content-Length and Transfer-Encoding). The idle timeout is the
  * server's own option.
+ *
+ * <p>The count is of TCP peers, what actually holds the sockets, never of an address a forwarding
+ * header names; and a trusted proxy ({@code http.trustedProxies}) is not counted at all, since it
+ * multiplexes the connections of many clients (limiting connections per client is the proxy's
+ * job then).
  */
 public final class ConnectionGuard {
 
   private final int maxPerAddress;
   private final long headerTimeoutMs;
+  private final ClientAddress proxies;
   private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
   /** Connections closed on arrival because their address had too many open. */
   public final LongAdder refused = new LongAdder();
 
-  public ConnectionGuard(EcbConfig config) {
+  public ConnectionGuard(EcbConfig config, ClientAddress proxies) {
     this.maxPerAddress = config.limits.connectionsPerIp;
     this.headerTimeoutMs = config.http.headerTimeoutSeconds * 1000L;
+    this.proxies = proxies;
   }
 
   /**
@@ -42,7 +49,7 @@ public final class ConnectionGuard {
     Channel channel = base.channel();
     SocketAddress remote = connection.remoteAddress();
     String address = remote == null ? null : remote.hostAddress();
-    if (address != null && maxPerAddress > 0) {
+    if (address != null && maxPerAddress > 0 && !proxies.isTrustedProxy(remote)) {
       if (!admit(address)) {
         refused.increment();
         channel.close();

@@ -6,6 +6,7 @@ import io.ecb.auth.Caller;
 import io.ecb.auth.FailedChecks;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.http.ChatApi;
+import io.ecb.http.ClientAddress;
 import io.ecb.push.PushApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -325,7 +326,8 @@ public final class ChannelSenderProfile {
       ctx.response().putHeader("Sec-WebSocket-Protocol", "json_flow");
     }
     var connection = ctx.request().connection();
-    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, connection, ref));
+    var client = ClientAddress.of(ctx);
+    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, connection, client, ref));
   }
 
   /** {@code GET /ext/sse?channel=<ref>} with {@code Authorization: Bearer <channel_secret>}. */

@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.net.SocketAddress;
 
 /**
  * The WebSocket transport ({@code /ext/socket?channel=<ref>}), JSON flavour. Client text frames:
@@ -19,14 +20,17 @@ final class WsConnection extends SenderConnection {
 
   private final ServerWebSocket ws;
   private final HttpConnection connection;
+  /** The client address of the upgrade request, which failed secrets are charged against. */
+  private final SocketAddress client;
   private boolean authStarted;
   private final long authTimer;
   private long pingTimer = -1;
 
-  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, HttpConnection connection, String ref) {
+  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, HttpConnection connection, SocketAddress client, String ref) {
     super(profile, ref);
     this.ws = ws;
     this.connection = connection;
+    this.client = client;
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
     ws.closeHandler(v -> {
@@ -69,7 +73,7 @@ final class WsConnection extends SenderConnection {
   }
 
   private void authenticate(String secret) {
-    ChannelSecrets.Verified v = profile.verifySecret(Caller.request(ws.remoteAddress()), secret, ref);
+    ChannelSecrets.Verified v = profile.verifySecret(Caller.request(client), secret, ref);
     if (v == null) {
       close(RETRY_LATER); // too many bad secrets from this address: not even checked
       return;
