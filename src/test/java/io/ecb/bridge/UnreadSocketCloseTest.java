@@ -53,8 +53,10 @@ class UnreadSocketCloseTest extends NodeTestBase {
     JsonObject register = new JsonObject().put("type", "register").put("address", "ecb.thread.t-unread")
       .put("headers", member("u1", token));
     ws.writeTextMessage(new JsonArray().add(register.encode()).encode()).await();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    // A busy machine may take a while to confirm the stream's consumer across the cluster.
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (node.node.fanout.subscriptionCount() == 0 && System.nanoTime() < until) Thread.sleep(20);
+    assertThat(node.node.fanout.subscriptionCount()).as("subscribed").isPositive();
     ws.pause();
 
     String filler = "y".repeat(16 * 1024);
