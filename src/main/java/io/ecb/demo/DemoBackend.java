@@ -1,5 +1,6 @@
 package io.ecb.demo;
 
+import io.ecb.auth.HmacSha256;
 import io.ecb.backend.WebhookReplayGuard;
 import io.ecb.backend.WebhookSignature;
 import io.ecb.config.EcbConfig;
@@ -16,12 +17,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Base64;
@@ -83,7 +81,7 @@ public final class DemoBackend {
       .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
     // The backend knows every secret ECB may sign with (two while they rotate).
     this.webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
-    this.accessTokenKey = hmac(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
+    this.accessTokenKey = HmacSha256.sign(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
     user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
     user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
     user("carol", "Carol Diaz", new JsonObject().put("isAgent", false));
@@ -139,7 +137,7 @@ public final class DemoBackend {
     }
     byte[] payload = (userId + ":" + (System.currentTimeMillis() / 1000 + ACCESS_TOKEN_SECONDS)).getBytes(StandardCharsets.UTF_8);
     byte[] token = Arrays.copyOf(payload, payload.length + MAC_BYTES);
-    System.arraycopy(hmac(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
+    System.arraycopy(HmacSha256.sign(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
     ctx.json(new JsonObject().put("accessToken", Base64.getUrlEncoder().withoutPadding().encodeToString(token)));
   }
 
@@ -153,23 +151,13 @@ public final class DemoBackend {
     }
     if (token.length <= MAC_BYTES) return null;
     byte[] payload = Arrays.copyOf(token, token.length - MAC_BYTES);
-    if (!MessageDigest.isEqual(hmac(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
+    if (!MessageDigest.isEqual(HmacSha256.sign(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
     String text = new String(payload, StandardCharsets.UTF_8);
     int colon = text.lastIndexOf(':');
     try {
       return Long.parseLong(text.substring(colon + 1)) > System.currentTimeMillis() / 1000 ? text.substring(0, colon) : null;
     } catch (NumberFormatException | IndexOutOfBoundsException e) {
       return null;
-    }
-  }
-
-  private static byte[] hmac(byte[] key, byte[] data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 
