@@ -1,17 +1,13 @@
 package io.ecb.demo;
 
 import io.ecb.auth.HmacSha256;
-import io.ecb.backend.WebhookReplayGuard;
-import io.ecb.backend.WebhookSignature;
+import io.ecb.backend.TokenMinter;
+import io.ecb.backend.WebhookCheck;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -54,9 +50,8 @@ public final class DemoBackend {
   private static final long ACCESS_TOKEN_SECONDS = 12 * 3600;
   private static final int MAC_BYTES = 32;
 
-  private final JWTAuth signer;
-  private final List<String> webhookSecrets;
-  private final WebhookReplayGuard replays = new WebhookReplayGuard(WEBHOOK_TOLERANCE_SECONDS, 100_000);
+  private final TokenMinter signer;
+  private final WebhookCheck webhookCheck;
   /** Key of the accessTokens' HMAC, derived so that the webhook secret itself signs nothing else. */
   private final byte[] accessTokenKey;
   private final Map<String, JsonObject> users = new LinkedHashMap<>();
@@ -77,10 +72,10 @@ public final class DemoBackend {
   }
 
   public DemoBackend(Vertx vertx, EcbConfig config) {
-    this.signer = JWTAuth.create(vertx, new JWTAuthOptions()
-      .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
+    this.signer = new TokenMinter(vertx, "RS256", resource("demo/demo-private.pem"));
     // The backend knows every secret ECB may sign with (two while they rotate).
-    this.webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
+    List<String> webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
+    this.webhookCheck = new WebhookCheck(webhookSecrets, WEBHOOK_TOLERANCE_SECONDS, 100_000, false);
     this.accessTokenKey = HmacSha256.sign(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
     user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
     user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
@@ -165,16 +160,12 @@ public final class DemoBackend {
     // 1. Only ECB may call: check the v2 signature over request id, operation and raw body, and
     //    the timestamp's freshness; then refuse a request id seen within that window (a replay).
     byte[] raw = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-    String signature = ctx.request().getHeader(WebhookSignature.HEADER);
-    String timestamp = ctx.request().getHeader(WebhookSignature.TIMESTAMP);
-    String requestId = ctx.request().getHeader(WebhookSignature.REQUEST_ID);
     String operation = ctx.pathParam("operation");
-    if (webhookSecrets.stream().noneMatch(secret ->
-      WebhookSignature.verifyV2(signature, timestamp, requestId, operation, raw, secret, WEBHOOK_TOLERANCE_SECONDS))) {
-      error(ctx, 401, "bad webhook signature");
-      return;
-    }
-    switch (replays.check(requestId, timestamp)) {
+    switch (webhookCheck.check(ctx.request().headers(), operation, raw)) {
+      case BAD_SIGNATURE -> {
+        error(ctx, 401, "bad webhook signature");
+        return;
+      }
       case REPLAYED -> {
         error(ctx, 401, "webhook request id already used");
         return;
@@ -293,7 +284,7 @@ public final class DemoBackend {
   }
 
   private String sign(JsonObject claims) {
-    return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds((int) TOKEN_SECONDS));
+    return signer.sign(claims, (int) TOKEN_SECONDS);
   }
 
   private static void error(RoutingContext ctx, int status, String message) {
