@@ -59,6 +59,11 @@ final class WebSocketWire implements Wire {
     return handler == null ? null : handler.getConnection();
   }
 
+  /** Whether frames go straight into the WebSocket's connection rather than through {@link ServerWebSocket}. */
+  boolean fastPath() {
+    return connection != null;
+  }
+
   /**
    * Replies are always written: the client asked for each one, so they cannot pile up faster than
    * it sends requests, and one large reply (a getThread with many missed messages) may exceed the
