@@ -71,8 +71,10 @@ fi
 log "compiling the benchmark (src/bench/java, outside the server jar)"
 mvn -q -B -Pbench dependency:build-classpath -Dmdep.outputFile="$OUT/classpath" -Dmdep.includeScope=test >/dev/null
 rm -rf "$OUT/classes" && mkdir -p "$OUT/classes"
-javac -nowarn -d "$OUT/classes" -cp "$(cat "$OUT/classpath")" src/bench/java/io/ecb/bench/*.java
-CP="$OUT/classes:$(cat "$OUT/classpath")"
+# The stub backend is the tests' (src/test/java/io/ecb/support): javac takes what it uses from the
+# test sources, and the server's own classes (the webhook checks) from target/classes.
+javac -nowarn -implicit:class -d "$OUT/classes" -sourcepath src/test/java -cp "target/classes:$(cat "$OUT/classpath")" src/bench/java/io/ecb/bench/*.java
+CP="$OUT/classes:$ROOT/target/classes:$(cat "$OUT/classpath")"
 if [[ " $PROTOS " == *" sio "* ]]; then
   log "npm ci (socket.io) in src/bench/node"
   (cd src/bench/node && npm ci --no-audit --no-fund --silent >/dev/null 2>&1)
@@ -112,7 +114,7 @@ start_ecb() { # log http-port hazelcast-port cluster-name members cpu [VAR=value
   local log=$1 port=$2 hz=$3 cluster=$4 members=$5 cpu=$6; shift 6
   env ECB_DEMO_ENABLED=false ECB_CLUSTER_NAME="$cluster" ECB_CLUSTER_PORT=$hz \
     ECB_CLUSTER_MEMBERS="$members" ECB_HTTP_HOST=127.0.0.1 ECB_HTTP_PORT=$port \
-    ECB_BACKEND_URL="http://127.0.0.1:$STUB_PORT" ECB_BACKEND_WEBHOOK_SECRET=$SECRET \
+    ECB_BACKEND_URL="http://127.0.0.1:$STUB_PORT/hooks" ECB_BACKEND_WEBHOOK_SECRET=$SECRET \
     ECB_AUTH_PUBLIC_KEY="$(cat "$OUT/public.pem")" ECB_PUBLISHERS=$API_KEY "$@" \
     taskset -c "$cpu" java $SERVER_JAVA_OPTS $EXTRA_JAVA_OPTS -jar target/ecb.jar >"$log" 2>&1 &
   ECB_PID=$!

@@ -16,7 +16,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.jwt.JWTAuth;
+import io.ecb.backend.TokenMinter;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -247,7 +247,7 @@ public final class LoadClient {
     int port = args.getInt("port", 8080);
     int sources = args.getInt("sources", 4);
     int sourceBase = args.getInt("source-base", 10);
-    JWTAuth signer = null;
+    TokenMinter signer = null;
     if (protocol instanceof EcbProtocol) {
       signer = StubBackend.signer(vertx, Files.readString(Path.of(args.get("key", "target/bench/private.pem"))));
     }
@@ -272,7 +272,7 @@ public final class LoadClient {
         // Thread t<k> has members u<4k>..u<4k+3>: the stub's model, signed with the stub's key
         // (the claims the stub returns from getThread / addThreadMessage).
         String threadId = "t" + (c.index / 4);
-        JWTAuth s = signer;
+        TokenMinter s = signer;
         c.threadToken = threadTokens.computeIfAbsent(threadId, id -> StubBackend.threadToken(s, id, StubBackend.members(id)));
         c.address = "ecb.thread." + threadId;
       }

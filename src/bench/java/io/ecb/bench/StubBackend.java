@@ -1,39 +1,34 @@
 package io.ecb.bench;
 
+import io.ecb.backend.TokenMinter;
+import io.ecb.support.StubBackend.Reply;
+import io.ecb.support.TestKeys;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import org.HdrHistogram.Recorder;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
-import java.security.KeyPair;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HexFormat;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * A fast stub customer backend for the benchmark: answers ECB's six webhooks from memory, checks
- * every ECB-Signature, and signs userTokens / threadTokens with an RSA key pair it generates.
+ * The benchmark's customer backend: the tests' {@link io.ecb.support.StubBackend} (the same
+ * signature and replay checks, the same server) with a fixed model answered from memory, its
+ * call log off, and each answer timed. It signs userTokens / threadTokens with an RSA key pair it
+ * generates.
  *
  * <p>On start it writes {@code private.pem} and {@code public.pem} into {@code --dir}; the runner
  * hands the public key to ECB ({@code ECB_AUTH_PUBLIC_KEY}) and the private key to the load
  * client, which signs its own userTokens with it (as a customer page would get them from its
- * backend). Users are {@code u<n>} (accessToken {@code access-u<n>}), with channel {@code bench};
- * thread {@code t<k>} has members {@code u<4k>..u<4k+3>}.
+ * backend). Its webhooks are at {@code /hooks/<operation>}. Users are {@code u<n>} (accessToken
+ * {@code access-u<n>}), with channel {@code bench}; thread {@code t<k>} has members
+ * {@code u<4k>..u<4k+3>}.
  *
  * <p>{@code GET /bench/stats} returns the handling time of the webhooks since the previous call
  * (p50/p99/p99.9 in microseconds: from the request body received to the reply handed to Vert.x), in
@@ -46,16 +41,42 @@ import java.util.UUID;
  */
 public final class StubBackend {
 
-  private final JWTAuth signer;
-  private final byte[] secret;
-  private final Recorder latency = new Recorder(60_000_000L, 3);
-  private final java.util.Map<String, Recorder> latencyByOp = new java.util.TreeMap<>();
-  private final java.util.Map<String, String> threadTokens = new java.util.HashMap<>();
-  private long badSignatures;
+  private static final int TOKEN_SECONDS = 6 * 3600;
 
-  StubBackend(JWTAuth signer, String secret) {
-    this.signer = signer;
-    this.secret = secret.getBytes(StandardCharsets.UTF_8);
+  private final io.ecb.support.StubBackend stub;
+  private final Recorder latency = new Recorder(60_000_000L, 3);
+  private final Map<String, Recorder> latencyByOp = new ConcurrentSkipListMap<>();
+  private final Map<String, String> threadTokens = new ConcurrentHashMap<>();
+
+  StubBackend(io.ecb.support.StubBackend stub) {
+    this.stub = stub;
+    stub.recordCalls(false).observe((op, nanos) -> {
+      long micros = nanos / 1000;
+      latency.recordValue(micros);
+      latencyByOp.computeIfAbsent(op, k -> new Recorder(60_000_000L, 3)).recordValue(micros);
+    });
+    stub.router.get("/bench/stats").handler(ctx -> {
+      JsonObject ops = new JsonObject();
+      latencyByOp.forEach((op, r) -> ops.put(op, stats(r)));
+      ctx.json(stats(latency).put("ops", ops).put("badSignatures", stub.badSignatures()));
+    });
+    stub.on("getUserToken", in -> {
+      String access = in.getString("accessToken", "");
+      if (!access.startsWith("access-")) return notFound();
+      return ok(new JsonObject().put("userToken", stub.sign(userClaims(access.substring(7), "bench"), TOKEN_SECONDS)));
+    });
+    stub.on("getContacts", in -> ok(new JsonArray()));
+    stub.on("getThreads", in -> ok(new JsonArray()));
+    stub.on("getThread", in -> ok(new JsonObject().put("thread", thread(in.getString("threadId"))).put("messages", new JsonArray())));
+    stub.on("addThreadMessage", in -> {
+      JsonObject message = in.getJsonObject("message").copy()
+        .put("messageId", UUID.randomUUID().toString())
+        .put("fromUserId", in.getJsonObject("user", new JsonObject()).getString("userId"))
+        .put("creationTime", System.currentTimeMillis());
+      return ok(new JsonObject().put("thread", thread(in.getString("threadId"))).put("message", message));
+    });
+    stub.on("createThread", in -> Future.succeededFuture(new Reply(400, new JsonObject().put("error", new JsonObject()
+      .put("code", "BAD_REQUEST").put("message", "the benchmark's threads are fixed: t<k> has members u<4k>..u<4k+3>")))));
   }
 
   public static void main(String[] argv) throws Exception {
@@ -64,40 +85,32 @@ public final class StubBackend {
     Path dir = Path.of(args.get("dir", "target/bench"));
     String secret = args.get("secret", "bench-secret");
     Files.createDirectories(dir);
-    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-    g.initialize(2048);
-    KeyPair pair = g.generateKeyPair();
-    String privatePem = pem("PRIVATE KEY", pair.getPrivate().getEncoded());
-    Files.writeString(dir.resolve("private.pem"), privatePem);
-    Files.writeString(dir.resolve("public.pem"), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+    TestKeys keys = TestKeys.generate("RS256");
+    Files.writeString(dir.resolve("private.pem"), keys.privatePem);
+    Files.writeString(dir.resolve("public.pem"), keys.publicPem);
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
-    StubBackend stub = new StubBackend(signer(vertx, privatePem), secret);
-    vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port))
-      .requestHandler(stub::handle)
-      .listen()
-      .await();
+    io.ecb.support.StubBackend stub = new io.ecb.support.StubBackend(vertx, keys, secret);
+    new StubBackend(stub);
+    stub.start(port).await();
     System.out.println("STUB READY port=" + port + " dir=" + dir);
   }
 
-  static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-      + "\n-----END " + type + "-----\n";
+  static TokenMinter signer(Vertx vertx, String privatePem) {
+    return new TokenMinter(vertx, "RS256", privatePem);
   }
 
-  static JWTAuth signer(Vertx vertx, String privatePem) {
-    return JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(privatePem)));
-  }
-
-  static String userToken(JWTAuth signer, String userId, String... channels) {
-    JsonObject claims = new JsonObject().put("userId", userId).put("displayName", "User " + userId)
+  static JsonObject userClaims(String userId, String... channels) {
+    return new JsonObject().put("userId", userId).put("displayName", "User " + userId)
       .put("channels", new JsonArray(java.util.List.of((Object[]) channels)));
-    return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds(6 * 3600));
   }
 
-  static String threadToken(JWTAuth signer, String threadId, JsonArray memberIds) {
-    JsonObject claims = new JsonObject().put("threadId", threadId).put("memberIds", memberIds);
-    return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds(6 * 3600));
+  static String userToken(TokenMinter signer, String userId, String... channels) {
+    return signer.sign(userClaims(userId, channels), TOKEN_SECONDS);
+  }
+
+  static String threadToken(TokenMinter signer, String threadId, JsonArray memberIds) {
+    return signer.sign(new JsonObject().put("threadId", threadId).put("memberIds", memberIds), TOKEN_SECONDS);
   }
 
   /** Members of thread {@code t<k>}: {@code u<4k>..u<4k+3>}. */
@@ -108,41 +121,12 @@ public final class StubBackend {
     return ids;
   }
 
-  private void handle(HttpServerRequest req) {
-    if (req.path().equals("/bench/stats")) {
-      JsonObject ops = new JsonObject();
-      latencyByOp.forEach((op, r) -> ops.put(op, stats(r)));
-      req.response().putHeader("Content-Type", "application/json").end(stats(latency)
-        .put("ops", ops).put("badSignatures", badSignatures).encode());
-      return;
-    }
-    req.body().onSuccess(body -> {
-      long start = System.nanoTime();
-      if (!signatureValid(req, body)) {
-        badSignatures++;
-        req.response().setStatusCode(401).end("{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"bad signature\"}}");
-        return;
-      }
-      String op = req.path().substring(req.path().lastIndexOf('/') + 1);
-      JsonObject in = body.toJsonObject();
-      Object out;
-      try {
-        out = answer(op, in);
-      } catch (RuntimeException e) {
-        req.response().setStatusCode(400).end(new JsonObject().put("error",
-          new JsonObject().put("code", "BAD_REQUEST").put("message", String.valueOf(e.getMessage()))).encode());
-        return;
-      }
-      if (out == null) {
-        req.response().setStatusCode(404).end("{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"unknown\"}}");
-        return;
-      }
-      Buffer reply = out instanceof JsonObject o ? o.toBuffer() : ((JsonArray) out).toBuffer();
-      long micros = (System.nanoTime() - start) / 1000;
-      latency.recordValue(micros);
-      latencyByOp.computeIfAbsent(op, k -> new Recorder(60_000_000L, 3)).recordValue(micros);
-      req.response().putHeader("Content-Type", "application/json").end(reply);
-    });
+  private static Future<Reply> ok(Object body) {
+    return Future.succeededFuture(Reply.ok(body));
+  }
+
+  private static Future<Reply> notFound() {
+    return Future.succeededFuture(new Reply(404, new JsonObject().put("error", new JsonObject().put("code", "NOT_FOUND").put("message", "unknown"))));
   }
 
   /** count and p50/p99/p99.9/max in microseconds since the previous call (the recorder resets). */
@@ -153,58 +137,12 @@ public final class StubBackend {
       .put("p999us", h.getValueAtPercentile(99.9)).put("maxus", h.getMaxValue());
   }
 
-  private Object answer(String op, JsonObject in) {
-    String userId = in.getJsonObject("user", new JsonObject()).getString("userId");
-    switch (op) {
-      case "getUserToken": {
-        String access = in.getString("accessToken", "");
-        if (!access.startsWith("access-")) return null;
-        return new JsonObject().put("userToken", userToken(signer, access.substring(7), "bench"));
-      }
-      case "getContacts":
-        return new JsonArray();
-      case "getThreads":
-        return new JsonArray();
-      case "getThread":
-        return new JsonObject().put("thread", thread(in.getString("threadId"))).put("messages", new JsonArray());
-      case "addThreadMessage": {
-        JsonObject message = in.getJsonObject("message").copy()
-          .put("messageId", UUID.randomUUID().toString())
-          .put("fromUserId", userId)
-          .put("creationTime", System.currentTimeMillis());
-        return new JsonObject().put("thread", thread(in.getString("threadId"))).put("message", message);
-      }
-      case "createThread":
-        throw new IllegalArgumentException("the benchmark's threads are fixed: t<k> has members u<4k>..u<4k+3>");
-      default:
-        return null;
-    }
-  }
-
   private JsonObject thread(String threadId) {
     JsonArray ids = members(threadId);
     JsonArray users = new JsonArray();
     for (Object id : ids) users.add(new JsonObject().put("userId", id).put("displayName", "User " + id));
-    String token = threadTokens.computeIfAbsent(threadId, id -> threadToken(signer, id, ids));
+    String token = threadTokens.computeIfAbsent(threadId, id -> stub.sign(new JsonObject().put("threadId", id).put("memberIds", ids), TOKEN_SECONDS));
     return new JsonObject().put("threadId", threadId).put("threadToken", token)
       .put("members", users).put("lastMessageTime", System.currentTimeMillis());
-  }
-
-  private boolean signatureValid(HttpServerRequest req, Buffer body) {
-    String ts = req.getHeader("ECB-Timestamp");
-    String sig = req.getHeader("ECB-Signature");
-    if (ts == null || sig == null) return false;
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-      mac.update((ts + ".").getBytes(StandardCharsets.UTF_8));
-      byte[] expected = ("v1=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes()))).getBytes(StandardCharsets.UTF_8);
-      for (String part : sig.split(",")) {
-        if (MessageDigest.isEqual(expected, part.trim().getBytes(StandardCharsets.UTF_8))) return true;
-      }
-      return false;
-    } catch (Exception e) {
-      return false;
-    }
   }
 }

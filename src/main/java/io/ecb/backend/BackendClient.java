@@ -71,6 +71,11 @@ public final class BackendClient {
     return breaker.state() == CircuitBreakerState.OPEN;
   }
 
+  /** The breaker's state: closed, open, or half-open once {@code resetMs} has passed since it opened. */
+  public CircuitBreakerState circuitState() {
+    return breaker.state();
+  }
+
   /** Posts {@code body} to the operation's webhook; the future holds the parsed JSON reply. */
   public Future<Object> call(String operation, JsonObject body) {
     Future<Object> first = attempt(operation, body);

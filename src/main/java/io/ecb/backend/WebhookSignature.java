@@ -1,9 +1,9 @@
 package io.ecb.backend;
 
+import io.ecb.auth.HmacSha256;
+
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
@@ -89,17 +89,12 @@ public final class WebhookSignature {
 
   /** HMAC-SHA256 over the parts joined by "." and then "." + body, in lower-case hex. */
   static String hmacHex(String secret, byte[] body, String... parts) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      for (String part : parts) {
-        mac.update(part.getBytes(StandardCharsets.UTF_8));
-        mac.update((byte) '.');
-      }
-      mac.update(body);
-      return HexFormat.of().formatHex(mac.doFinal());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
+    Mac mac = HmacSha256.mac(secret);
+    for (String part : parts) {
+      mac.update(part.getBytes(StandardCharsets.UTF_8));
+      mac.update((byte) '.');
     }
+    mac.update(body);
+    return HexFormat.of().formatHex(mac.doFinal());
   }
 }

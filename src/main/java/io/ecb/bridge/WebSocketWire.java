@@ -65,6 +65,11 @@ final class WebSocketWire implements Wire {
     return handler == null ? null : handler.getConnection();
   }
 
+  /** Whether frames go straight into the WebSocket's connection rather than through {@link ServerWebSocket}. */
+  boolean fastPath() {
+    return connection != null;
+  }
+
   /**
    * A reply is written even when it takes the queue past the bound (one large getThread with many
    * missed messages may exceed it on its own), but not when the queue is already full: a client

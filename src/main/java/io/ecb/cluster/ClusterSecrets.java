@@ -3,12 +3,10 @@ package io.ecb.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import io.ecb.auth.HmacSha256;
 import io.ecb.config.EcbConfig;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -60,7 +58,7 @@ public final class ClusterSecrets {
       if (config.backend.webhookSecrets.isEmpty()) {
         throw new IllegalStateException(e.getKey() + " is not set and cannot be derived: backend.webhookSecret is not set either");
       }
-      e.setValue(B64.encodeToString(hmac(config.backend.webhookSecrets.get(0), "ecb/derived-secret/" + e.getKey())));
+      e.setValue(B64.encodeToString(HmacSha256.sign(config.backend.webhookSecrets.get(0), "ecb/derived-secret/" + e.getKey())));
     }
     return new ClusterSecrets(secrets);
   }
@@ -78,7 +76,7 @@ public final class ClusterSecrets {
   /** Per secret name, a fingerprint that tells secrets apart and cannot be turned back into one. */
   public Map<String, String> fingerprints() {
     Map<String, String> out = new LinkedHashMap<>();
-    secrets.forEach((name, secret) -> out.put(name, B64.encodeToString(java.util.Arrays.copyOf(hmac(secret, "ecb/fingerprint"), 12))));
+    secrets.forEach((name, secret) -> out.put(name, B64.encodeToString(java.util.Arrays.copyOf(HmacSha256.sign(secret, "ecb/fingerprint"), 12))));
     return out;
   }
 
@@ -109,16 +107,6 @@ public final class ClusterSecrets {
       throw new IllegalStateException("This node's signing secrets do not match the cluster's: " + String.join("; ", problems)
         + ". Every node must have the same push.notify.secret and push.channelSender.secret (or, when they are"
         + " derived, the same first backend.webhookSecret); this node refuses to start.");
-    }
-  }
-
-  private static byte[] hmac(String key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -1,27 +1,21 @@
 package io.ecb.demo;
 
-import io.ecb.backend.WebhookReplayGuard;
-import io.ecb.backend.WebhookSignature;
+import io.ecb.auth.HmacSha256;
+import io.ecb.backend.TokenMinter;
+import io.ecb.backend.WebhookCheck;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.PubSecKeyOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
-import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Base64;
@@ -56,9 +50,8 @@ public final class DemoBackend {
   private static final long ACCESS_TOKEN_SECONDS = 12 * 3600;
   private static final int MAC_BYTES = 32;
 
-  private final JWTAuth signer;
-  private final List<String> webhookSecrets;
-  private final WebhookReplayGuard replays = new WebhookReplayGuard(WEBHOOK_TOLERANCE_SECONDS, 100_000);
+  private final TokenMinter signer;
+  private final WebhookCheck webhookCheck;
   /** Key of the accessTokens' HMAC, derived so that the webhook secret itself signs nothing else. */
   private final byte[] accessTokenKey;
   private final Map<String, JsonObject> users = new LinkedHashMap<>();
@@ -79,11 +72,11 @@ public final class DemoBackend {
   }
 
   public DemoBackend(Vertx vertx, EcbConfig config) {
-    this.signer = JWTAuth.create(vertx, new JWTAuthOptions()
-      .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(resource("demo/demo-private.pem"))));
+    this.signer = new TokenMinter(vertx, "RS256", resource("demo/demo-private.pem"));
     // The backend knows every secret ECB may sign with (two while they rotate).
-    this.webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
-    this.accessTokenKey = hmac(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
+    List<String> webhookSecrets = config.backend.webhookSecrets.isEmpty() ? List.of(WEBHOOK_SECRET) : config.backend.webhookSecrets;
+    this.webhookCheck = new WebhookCheck(webhookSecrets, WEBHOOK_TOLERANCE_SECONDS, 100_000, false);
+    this.accessTokenKey = HmacSha256.sign(webhookSecrets.get(0).getBytes(StandardCharsets.UTF_8), "ecb-demo-access-token".getBytes(StandardCharsets.UTF_8));
     user("alice", "Alice Martin", new JsonObject().put("isAgent", false));
     user("bob", "Bob Chen", new JsonObject().put("isAgent", false));
     user("carol", "Carol Diaz", new JsonObject().put("isAgent", false));
@@ -139,7 +132,7 @@ public final class DemoBackend {
     }
     byte[] payload = (userId + ":" + (System.currentTimeMillis() / 1000 + ACCESS_TOKEN_SECONDS)).getBytes(StandardCharsets.UTF_8);
     byte[] token = Arrays.copyOf(payload, payload.length + MAC_BYTES);
-    System.arraycopy(hmac(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
+    System.arraycopy(HmacSha256.sign(accessTokenKey, payload), 0, token, payload.length, MAC_BYTES);
     ctx.json(new JsonObject().put("accessToken", Base64.getUrlEncoder().withoutPadding().encodeToString(token)));
   }
 
@@ -153,7 +146,7 @@ public final class DemoBackend {
     }
     if (token.length <= MAC_BYTES) return null;
     byte[] payload = Arrays.copyOf(token, token.length - MAC_BYTES);
-    if (!MessageDigest.isEqual(hmac(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
+    if (!MessageDigest.isEqual(HmacSha256.sign(accessTokenKey, payload), Arrays.copyOfRange(token, payload.length, token.length))) return null;
     String text = new String(payload, StandardCharsets.UTF_8);
     int colon = text.lastIndexOf(':');
     try {
@@ -163,30 +156,16 @@ public final class DemoBackend {
     }
   }
 
-  private static byte[] hmac(byte[] key, byte[] data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   private void webhook(RoutingContext ctx) {
     // 1. Only ECB may call: check the v2 signature over request id, operation and raw body, and
     //    the timestamp's freshness; then refuse a request id seen within that window (a replay).
     byte[] raw = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-    String signature = ctx.request().getHeader(WebhookSignature.HEADER);
-    String timestamp = ctx.request().getHeader(WebhookSignature.TIMESTAMP);
-    String requestId = ctx.request().getHeader(WebhookSignature.REQUEST_ID);
     String operation = ctx.pathParam("operation");
-    if (webhookSecrets.stream().noneMatch(secret ->
-      WebhookSignature.verifyV2(signature, timestamp, requestId, operation, raw, secret, WEBHOOK_TOLERANCE_SECONDS))) {
-      error(ctx, 401, "bad webhook signature");
-      return;
-    }
-    switch (replays.check(requestId, timestamp)) {
+    switch (webhookCheck.check(ctx.request().headers(), operation, raw)) {
+      case BAD_SIGNATURE -> {
+        error(ctx, 401, "bad webhook signature");
+        return;
+      }
       case REPLAYED -> {
         error(ctx, 401, "webhook request id already used");
         return;
@@ -305,7 +284,7 @@ public final class DemoBackend {
   }
 
   private String sign(JsonObject claims) {
-    return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setExpiresInSeconds((int) TOKEN_SECONDS));
+    return signer.sign(claims, (int) TOKEN_SECONDS);
   }
 
   private static void error(RoutingContext ctx, int status, String message) {

@@ -5,6 +5,7 @@ import io.ecb.backend.WebhookTest.Outcome;
 import io.ecb.backend.WebhookTest.Via;
 import io.ecb.support.NodeTestBase;
 import io.ecb.support.StubBackend.Reply;
+import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static io.ecb.backend.WebhookTest.OPERATIONS;
 import static io.ecb.backend.WebhookTest.assertBackendFault;
@@ -61,15 +65,27 @@ class CircuitBreakerTest extends NodeTestBase {
       // trip it
     }
     backend.reset();
-    sleep(RESET_MS + 150);
+    awaitHalfOpen();
     assertThat(client.call(Via.HTTP, "getContacts").ok()).as("breaker closes after the reset time").isTrue();
+    assertThat(node.node.backend.circuitState()).isEqualTo(CircuitBreakerState.CLOSED);
     backend.reset();
   }
 
-  private void sleep(long ms) {
-    Promise<Void> p = Promise.promise();
-    vertx.setTimer(ms, id -> p.complete());
-    p.future().await();
+  /** Waits until the open breaker lets a trial request through: its reset timer, {@code RESET_MS} after it opened, has fired. */
+  private void awaitHalfOpen() {
+    assertThat(node.node.backend.circuitState()).as("the breaker is open").isNotEqualTo(CircuitBreakerState.CLOSED);
+    Promise<Void> halfOpen = Promise.promise();
+    vertx.setPeriodic(1, 10, id -> {
+      if (node.node.backend.circuitState() == CircuitBreakerState.HALF_OPEN) {
+        vertx.cancelTimer(id);
+        halfOpen.tryComplete();
+      }
+    });
+    try {
+      halfOpen.future().await(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("the breaker did not turn half-open within 10 s", e);
+    }
   }
 
   /** Opens the breaker with {@code MAX_FAILURES} failing createThread calls, which are never retried. */
@@ -129,7 +145,7 @@ class CircuitBreakerTest extends NodeTestBase {
     trip();
     backend.reset();
     assertUnavailableFast(client.call(Via.HTTP, "getContacts"));
-    sleep(RESET_MS + 150);
+    awaitHalfOpen();
 
     // half-open: the trial request reaches the backend and succeeds, which closes the breaker
     Outcome trial = client.call(Via.BRIDGE, "getThreads");
@@ -156,7 +172,7 @@ class CircuitBreakerTest extends NodeTestBase {
   @Test
   void aFaultOfTheTrialRequestOpensItAgainAtOnce() {
     trip();
-    sleep(RESET_MS + 150);
+    awaitHalfOpen();
     backend.reset();
     backend.on("getUserToken", req -> Future.succeededFuture(Reply.error(500, "still down")));
     assertBackendFault(client.call(Via.HTTP, "getUserToken"), 502, "BACKEND_ERROR");

@@ -3,6 +3,7 @@ package io.ecb.cluster;
 import com.hazelcast.core.HazelcastInstance;
 import io.ecb.support.BridgeClient;
 import io.ecb.support.ClusterTestBase;
+import io.ecb.support.SseClient;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -161,23 +162,18 @@ class ClusterTest extends ClusterTestBase {
     io.vertx.core.http.HttpClient client = vertx.createHttpClient();
     io.vertx.core.Promise<String> event = io.vertx.core.Promise.promise();
     io.vertx.core.Promise<Void> subscribed = io.vertx.core.Promise.promise();
-    StringBuilder seen = new StringBuilder();
-    var response = client.request(io.vertx.core.http.HttpMethod.GET, nodes.get(1).port(), "127.0.0.1",
-        "/api/v1/events?access_token=" + backend.userToken("u2") + "&thread=" + token)
-      .compose(req -> req.send().map(resp -> resp.handler(b -> {
-        // Attached on the event loop as the request is sent, before any chunk can be read.
-        seen.append(b.toString());
-        if (seen.indexOf(": ok") >= 0) subscribed.tryComplete();
-        int at = seen.indexOf("data: {\"kind\":\"message\"");
-        if (at >= 0 && seen.indexOf("\n\n", at) > 0) event.tryComplete(seen.substring(at, seen.indexOf("\n\n", at)));
-      })))
+    SseClient sse = SseClient.open(client, new io.vertx.core.http.RequestOptions().setPort(nodes.get(1).port()).setHost("127.0.0.1")
+        .setURI("/api/v1/events?access_token=" + backend.userToken("u2") + "&thread=" + token), null, SseClient.listening(e -> {
+          if ("ok".equals(e.comment())) subscribed.tryComplete();
+          if (e.data() != null && e.data().startsWith("{\"kind\":\"message\"")) event.tryComplete(e.data());
+        }))
       .await();
-    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(sse.status).isEqualTo(200);
     // The stream's first comment is written once it is subscribed cluster-wide.
     subscribed.future().await();
     BridgeClient sender = client(0);
     sender.request("ecb.sendMessage", member("u1", token), text("to sse", null)).await();
-    assertThat(new JsonObject(event.future().await().substring("data: ".length())).getLong("offset")).isEqualTo(1);
+    assertThat(new JsonObject(event.future().await()).getLong("offset")).isEqualTo(1);
     sender.close().await();
     client.close().await();
   }

@@ -2,7 +2,7 @@ package io.ecb.cluster;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeProcess;
-import io.ecb.support.SseParser;
+import io.ecb.support.SseClient;
 import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
@@ -507,7 +507,7 @@ class RollingRestartTest {
       return p.future();
     }
 
-    private synchronized void onEvent(SseParser.Event e) {
+    private synchronized void onEvent(SseClient.Event e) {
       if (e.data() == null || e.id() == null) return;
       JsonObject payload = new JsonObject(e.data());
       if ("reset".equals(payload.getString("kind"))) {
@@ -528,33 +528,27 @@ class RollingRestartTest {
     Future<Void> connect(int preferred) {
       int node = pick(preferred);
       RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(nodes.get(node).port)
-        .setURI("/api/v1/events?user=true&access_token=" + backend.userToken(WATCHER)).addHeader("Accept", "text/event-stream");
+        .setURI("/api/v1/events?user=true&access_token=" + backend.userToken(WATCHER));
       String resume;
       synchronized (this) {
         resume = lastEventId;
       }
       if (resume != null) options.addHeader("Last-Event-ID", resume);
       Promise<Void> opened = Promise.promise();
-      SseParser parser = new SseParser(this::onEvent);
-      client.request(options).compose(req -> req.send()).onComplete(ar -> {
-        if (ar.failed() || ar.result().statusCode() != 200) {
-          opened.tryFail(ar.failed() ? ar.cause().toString() : "status " + ar.result().statusCode());
+      SseClient.open(client, options, null, SseClient.listening(this::onEvent)).onComplete(ar -> {
+        if (ar.failed() || ar.result().status != 200) {
+          opened.tryFail(ar.failed() ? ar.cause().toString() : "status " + ar.result().status);
           return;
         }
-        var response = ar.result();
-        response.handler(chunk -> {
-          parser.feed(chunk);
-          // The first bytes (a comment) come once the stream follows its subscriptions.
-          opened.tryComplete();
-        });
-        Runnable again = () -> {
+        SseClient sse = ar.result();
+        // The first bytes (a comment) come once the stream follows its subscriptions.
+        sse.firstBytes.thenRun(opened::tryComplete);
+        sse.ended.thenRun(() -> {
           synchronized (this) {
             reconnects++;
           }
           reconnect(node + 1);
-        };
-        response.endHandler(v -> again.run());
-        response.exceptionHandler(e -> again.run());
+        });
       });
       return opened.future();
     }

@@ -2,7 +2,7 @@ package io.ecb.http;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeTestBase;
-import io.ecb.support.SseParser;
+import io.ecb.support.SseClient;
 import io.ecb.support.StubBackend;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -61,21 +61,13 @@ class EventStreamTest extends NodeTestBase {
     HttpClientResponse response;
     private final Queue<Event> events = new ArrayDeque<>();
     private final Queue<Promise<Event>> waiting = new ArrayDeque<>();
-    final Promise<Void> firstBytes = Promise.promise();
-    final Promise<Void> ended = Promise.promise();
+    final SseClient stream = SseClient.listening(this::onEvent);
 
     Sse(HttpClientAgent client) {
       this.client = client;
     }
 
-    private final SseParser parser = new SseParser(this::onEvent);
-
-    void onData(Buffer b) {
-      firstBytes.tryComplete();
-      parser.feed(b);
-    }
-
-    private synchronized void onEvent(SseParser.Event parsed) {
+    private synchronized void onEvent(SseClient.Event parsed) {
       if (parsed.data() == null) return;
       Event e = new Event(parsed.id(), new JsonObject(parsed.data()));
       Promise<Event> w = waiting.poll();
@@ -126,18 +118,13 @@ class EventStreamTest extends NodeTestBase {
     HttpClientAgent client = vertx.createHttpClient();
     Sse sse = new Sse(client);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(node.port())
-      .setURI("/api/v1/events?" + query).addHeader("Accept", "text/event-stream");
+      .setURI("/api/v1/events?" + query);
     if (lastEventId != null) options.addHeader("Last-Event-ID", lastEventId);
-    HttpClientResponse response = within(client.request(options).compose(req -> req.send().map(resp -> {
-      resp.handler(sse::onData);
-      resp.endHandler(v -> sse.ended.tryComplete());
-      resp.exceptionHandler(e -> sse.ended.tryComplete());
-      return resp;
-    })));
+    HttpClientResponse response = within(SseClient.open(client, options, null, sse.stream)).response;
     sse.response = response;
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.getHeader("Content-Type")).startsWith("text/event-stream");
-    within(sse.firstBytes.future());
+    within(Future.fromCompletionStage(sse.stream.firstBytes));
     return sse;
   }
 

@@ -1,7 +1,7 @@
 package io.ecb.support;
 
-import io.ecb.backend.WebhookReplayGuard;
-import io.ecb.backend.WebhookSignature;
+import io.ecb.backend.TokenMinter;
+import io.ecb.backend.WebhookCheck;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -18,12 +18,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * A customer backend for tests: a real HTTP server that checks every webhook's v1 and v2
- * signatures and refuses a request id it has seen (answering 401), records the calls, and answers from a small in-memory model.
- * A test can replace any operation's answer with {@link #on}.
+ * A customer backend for tests and the benchmark: a real HTTP server that checks every webhook's
+ * v1 and v2 signatures and refuses a request id it has seen (answering 401), records the calls, and
+ * answers from a small in-memory model. A test can replace any operation's answer with {@link #on};
+ * the benchmark replaces them all, turns recording off and times each answer ({@link #observe}).
  */
 public final class StubBackend {
 
@@ -44,41 +46,61 @@ public final class StubBackend {
   public record Call(String operation, JsonObject body, MultiMap headers, boolean signatureValid) {
   }
 
+  /** Told of each answered webhook: its operation and the time from request body received to reply written. */
+  public interface Observer {
+    void answered(String operation, long nanos);
+  }
+
   public final Vertx vertx;
   public final TestKeys keys;
+  /** The stub's routes; another may be added before {@link #start}. */
+  public final Router router;
   private HttpServer server;
   public final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
-  private final WebhookReplayGuard replays = new WebhookReplayGuard(300, 1_000_000);
+  private final WebhookCheck check;
+  private final TokenMinter minter;
+  private final AtomicLong badSignatures = new AtomicLong();
+  private volatile boolean recordCalls = true;
+  private volatile Observer observer = (operation, nanos) -> { };
   private final Map<String, Function<JsonObject, Future<Reply>>> overrides = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> users = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> threads = new ConcurrentHashMap<>();
   public final Map<String, List<JsonObject>> messages = new ConcurrentHashMap<>();
 
   public StubBackend(Vertx vertx, TestKeys keys) {
+    this(vertx, keys, SECRET);
+  }
+
+  public StubBackend(Vertx vertx, TestKeys keys, String secret) {
     this.vertx = vertx;
     this.keys = keys;
+    this.router = Router.router(vertx);
+    this.check = new WebhookCheck(List.of(secret), 300, 1_000_000, true);
+    this.minter = new TokenMinter(vertx, keys.algorithm, keys.privatePem);
     for (int i = 1; i <= 5; i++) {
       users.put("u" + i, new JsonObject().put("userId", "u" + i).put("displayName", "User " + i));
     }
   }
 
+  /** Listens on a free loopback port. */
   public Future<StubBackend> start() {
-    Router router = Router.router(vertx);
+    return start(0);
+  }
+
+  public Future<StubBackend> start(int port) {
     router.post("/hooks/:operation").handler(BodyHandler.create(false));
     router.post("/hooks/:operation").handler(ctx -> {
+      long start = System.nanoTime();
       String op = ctx.pathParam("operation");
       byte[] raw = ctx.body().buffer().getBytes();
-      String signature = ctx.request().getHeader(WebhookSignature.HEADER);
-      String timestamp = ctx.request().getHeader(WebhookSignature.TIMESTAMP);
-      String requestId = ctx.request().getHeader(WebhookSignature.REQUEST_ID);
       // Both versions must hold, and a request id may be used once.
-      boolean valid = WebhookSignature.verify(signature, timestamp, raw, SECRET, 300)
-        && WebhookSignature.verifyV2(signature, timestamp, requestId, op, raw, SECRET, 300)
-        && replays.check(requestId, timestamp) == WebhookReplayGuard.Outcome.FIRST;
+      WebhookCheck.Result result = check.check(ctx.request().headers(), op, raw);
+      boolean valid = result == WebhookCheck.Result.OK;
       JsonObject body = ctx.body().asJsonObject();
-      calls.add(new Call(op, body, ctx.request().headers(), valid));
+      if (recordCalls) calls.add(new Call(op, body, ctx.request().headers(), valid));
       if (!valid) {
-        ctx.response().setStatusCode(401).end("{\"error\":{\"message\":\"bad signature\"}}");
+        badSignatures.incrementAndGet();
+        ctx.response().setStatusCode(result == WebhookCheck.Result.FULL ? 503 : 401).end("{\"error\":{\"message\":\"bad signature\"}}");
         return;
       }
       Function<JsonObject, Future<Reply>> handler = overrides.get(op);
@@ -87,9 +109,10 @@ public final class StubBackend {
         Reply r = ar.succeeded() ? ar.result() : Reply.error(500, "stub failure");
         if (r == null) return; // never answer (timeout tests)
         ctx.response().setStatusCode(r.status()).putHeader("Content-Type", "application/json").end(Json.encode(r.body()));
+        observer.answered(op, System.nanoTime() - start);
       });
     });
-    return vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1").map(s -> {
+    return vertx.createHttpServer().requestHandler(router).listen(port, "127.0.0.1").map(s -> {
       server = s;
       return this;
     });
@@ -101,6 +124,22 @@ public final class StubBackend {
 
   public void on(String operation, Function<JsonObject, Future<Reply>> handler) {
     overrides.put(operation, handler);
+  }
+
+  /** Whether calls are kept in {@link #calls} (on by default; a long benchmark run turns it off). */
+  public StubBackend recordCalls(boolean on) {
+    this.recordCalls = on;
+    return this;
+  }
+
+  public StubBackend observe(Observer observer) {
+    this.observer = observer;
+    return this;
+  }
+
+  /** Webhooks refused since the start: bad signature, stale timestamp or a replayed request id. */
+  public long badSignatures() {
+    return badSignatures.get();
   }
 
   public void reset() {
@@ -123,17 +162,22 @@ public final class StubBackend {
 
   // ---- tokens
 
+  /** A userToken or threadToken with these claims, signed with the stub's key. */
+  public String sign(JsonObject claims, int expiresInSeconds) {
+    return minter.sign(claims, expiresInSeconds);
+  }
+
   public String userToken(String userId) {
     return userToken(userId, new JsonArray());
   }
 
   public String userToken(String userId, JsonArray channels) {
     JsonObject u = users.getOrDefault(userId, new JsonObject().put("userId", userId).put("displayName", userId));
-    return keys.sign(vertx, u.copy().put("channels", channels), 3600);
+    return sign(u.copy().put("channels", channels), 3600);
   }
 
   public String threadToken(String threadId, String... memberIds) {
-    return keys.sign(vertx, new JsonObject().put("threadId", threadId).put("memberIds", new JsonArray(List.of(memberIds))), 3600);
+    return sign(new JsonObject().put("threadId", threadId).put("memberIds", new JsonArray(List.of(memberIds))), 3600);
   }
 
   /** A thread the model knows, with members, for tests that skip createThread. */

@@ -1,8 +1,8 @@
 package io.ecb.support;
 
+import io.ecb.backend.TokenMinter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
@@ -61,6 +61,6 @@ public final class TestKeys {
   }
 
   public String sign(Vertx vertx, JsonObject claims, int expiresInSeconds) {
-    return signer(vertx).generateToken(claims, new JWTOptions().setAlgorithm(algorithm).setExpiresInSeconds(expiresInSeconds));
+    return new TokenMinter(vertx, algorithm, privatePem).sign(claims, expiresInSeconds);
   }
 }

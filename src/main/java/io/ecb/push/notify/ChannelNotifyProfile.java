@@ -1,6 +1,7 @@
 package io.ecb.push.notify;
 
 import io.ecb.auth.Caller;
+import io.ecb.auth.HmacSha256;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSecrets;
@@ -24,10 +25,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -144,7 +142,7 @@ public final class ChannelNotifyProfile {
         .put("aud", AUDIENCE)
         .put("exp", System.currentTimeMillis() / 1000 + tokenSeconds);
       String signed = JWT_HEADER + "." + B64.encodeToString(claims.toBuffer().getBytes());
-      return signed + "." + B64.encodeToString(hmac(key, signed));
+      return signed + "." + B64.encodeToString(HmacSha256.sign(key, signed));
     });
   }
 
@@ -168,7 +166,7 @@ public final class ChannelNotifyProfile {
       } catch (RuntimeException e) {
         return Future.failedFuture(EcbException.unauthorized("invalid token"));
       }
-      if (!MessageDigest.isEqual(given, hmac(key, token.substring(0, dot)))) {
+      if (!MessageDigest.isEqual(given, HmacSha256.sign(key, token.substring(0, dot)))) {
         return Future.failedFuture(EcbException.unauthorized("invalid token signature"));
       }
       Object sub = claims.getValue("sub");
@@ -181,16 +179,6 @@ public final class ChannelNotifyProfile {
       }
       return Future.succeededFuture(s);
     }));
-  }
-
-  private static byte[] hmac(byte[] key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.US_ASCII));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   // ---- connections

@@ -1,11 +1,9 @@
 package io.ecb.push.sender;
 
+import io.ecb.auth.HmacSha256;
 import io.vertx.core.json.JsonObject;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;
 
@@ -41,7 +39,7 @@ final class ChannelSecrets {
   /** @param serverSecret the server secret every node shares (push.channelSender.secret, see ClusterSecrets) */
   ChannelSecrets(String serverSecret, long maxAgeSeconds) {
     // Derive the signing key, so the configured secret itself is never used directly as a MAC key.
-    this.key = hmac(serverSecret.getBytes(StandardCharsets.UTF_8), "ecb.channel-sender.v1");
+    this.key = HmacSha256.sign(serverSecret.getBytes(StandardCharsets.UTF_8), "ecb.channel-sender.v1");
     this.maxAgeMs = maxAgeSeconds * 1000;
   }
 
@@ -55,7 +53,7 @@ final class ChannelSecrets {
     String payload = B64.encodeToString(new JsonObject().put("ref", ref).put("app", app).put("user", user).put("exp", exp)
       .encode().getBytes(StandardCharsets.UTF_8));
     String signed = HEADER + "." + payload;
-    return exp + ":" + signed + "." + B64.encodeToString(hmac(key, signed));
+    return exp + ":" + signed + "." + B64.encodeToString(HmacSha256.sign(key, signed));
   }
 
   /** Checks the signature, the expiry, and that the secret was issued for {@code channelRef}. */
@@ -65,7 +63,7 @@ final class ChannelSecrets {
     String token = colon >= 0 ? secret.substring(colon + 1) : secret;
     String[] parts = token.split("\\.", -1);
     if (parts.length != 3 || !HEADER.equals(parts[0])) return new Verified(null, "invalid");
-    byte[] expected = hmac(key, parts[0] + "." + parts[1]);
+    byte[] expected = HmacSha256.sign(key, parts[0] + "." + parts[1]);
     byte[] given;
     try {
       given = B64D.decode(parts[2]);
@@ -83,15 +81,5 @@ final class ChannelSecrets {
     if (claims.exp() <= System.currentTimeMillis()) return new Verified(null, "expired");
     if (!claims.ref().equals(channelRef)) return new Verified(null, "different_channel");
     return new Verified(claims, null);
-  }
-
-  private static byte[] hmac(byte[] key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -1,16 +1,15 @@
 package io.ecb.push.n10n;
 
 import io.ecb.support.ClusterTestBase;
-import io.ecb.support.SseParser;
+import io.ecb.support.SseClient;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
@@ -21,8 +20,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -371,65 +368,19 @@ class NotificationsSseTest extends ClusterTestBase {
 
   // ---- a minimal SSE client for POST-opened streams
 
-  static final class Sse {
-    record Event(String event, String data) {
-    }
-
-    final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    final CompletableFuture<Void> ended = new CompletableFuture<>();
-    int status;
-    String contentType;
-    Buffer errorBody;
+  /** A notifications stream: the tests' SSE client keeping events (not bare comments), and the channelId its first event names. */
+  static final class Sse extends SseClient {
     String channelId;
-    HttpClientResponse response;
+
+    Sse() {
+      super(e -> e.event() != null || e.data() != null);
+    }
 
     static Future<Sse> open(HttpClient client, int port, String uri, String token, Buffer body) {
-      Sse sse = new Sse();
-      Promise<Sse> p = Promise.promise();
-      client.request(HttpMethod.POST, port, "127.0.0.1", uri).onFailure(p::fail).onSuccess(req -> {
-        req.putHeader("Accept", "text/event-stream").putHeader("Content-Type", "application/json");
-        if (token != null) req.putHeader("Authorization", "Bearer " + token);
-        req.response().onFailure(p::fail).onSuccess(resp -> {
-          sse.status = resp.statusCode();
-          sse.contentType = resp.getHeader("Content-Type");
-          sse.response = resp;
-          if (resp.statusCode() != 200) {
-            resp.body().onFailure(p::fail).onSuccess(b -> {
-              sse.errorBody = b;
-              p.complete(sse);
-            });
-            return;
-          }
-          resp.handler(sse::feed);
-          resp.endHandler(v -> sse.ended.complete(null));
-          resp.exceptionHandler(e -> sse.ended.complete(null));
-          p.complete(sse);
-        });
-        req.end(body);
-      });
-      return p.future();
-    }
-
-    final SseParser parser = new SseParser(e -> {
-      if (e.event() != null || e.data() != null) events.add(new Event(e.event(), e.data()));
-    });
-
-    void feed(Buffer b) {
-      parser.feed(b);
-    }
-
-    Event next() {
-      try {
-        Event e = events.poll(20, TimeUnit.SECONDS);
-        assertThat(e).as("an SSE event within 20 s").isNotNull();
-        return e;
-      } catch (InterruptedException ex) {
-        throw new IllegalStateException(ex);
-      }
-    }
-
-    void close() {
-      if (response != null) response.request().connection().close();
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setPort(port).setHost("127.0.0.1").setURI(uri)
+        .putHeader("Content-Type", "application/json");
+      if (token != null) options.putHeader("Authorization", "Bearer " + token);
+      return SseClient.open(client, options, body, new Sse());
     }
   }
 }

@@ -2,6 +2,7 @@ package io.ecb.push.sender;
 
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.support.ClusterTestBase;
+import io.ecb.support.SseClient;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -455,16 +456,10 @@ class ChannelSenderTest extends ClusterTestBase {
     deliver(0, message(ref, "s1", new JsonObject().put("a", 1)));
 
     Client inbox = new Client(null);
-    StringBuilder buf = new StringBuilder();
-    HttpClientResponse res = sseOpen(1, "?channel=" + ref, ch.getString("channel_secret"), b -> {
-      buf.append(b.toString());
-      int end;
-      while ((end = buf.indexOf("\n\n")) >= 0) {
-        String event = buf.substring(0, end);
-        buf.delete(0, end + 2);
-        if (event.startsWith("data: ")) inbox.push(event.substring(6));
-      }
+    SseClient sse = SseClient.listening(e -> {
+      if (e.data() != null) inbox.push(e.data());
     });
+    HttpClientResponse res = sseOpen(1, "?channel=" + ref, ch.getString("channel_secret"), sse::feed);
     assertThat(res.statusCode()).isEqualTo(200);
     assertThat(res.getHeader("Content-Type")).isEqualTo("text/event-stream");
     assertThat(inbox.nextArray()).isEqualTo(frame("s1", "c-s1", new JsonObject().put("a", 1)));

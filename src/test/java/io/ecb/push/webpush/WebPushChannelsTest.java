@@ -2,17 +2,15 @@ package io.ecb.push.webpush;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.ClusterTestBase;
-import io.ecb.support.SseParser;
+import io.ecb.support.SseClient;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
@@ -23,8 +21,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -116,11 +112,12 @@ class WebPushChannelsTest extends ClusterTestBase {
   }
 
   /** A user SSE stream ({@code GET /api/v1/events?user=true}) on a node's own HTTP port. */
-  private Sse userStream(int node, String userId) {
-    Sse sse = Sse.open(client, nodes.get(node).port(), "/api/v1/events?user=true&access_token=" + token(userId)).await();
+  private SseClient userStream(int node, String userId) {
+    SseClient sse = SseClient.open(client, new RequestOptions().setPort(nodes.get(node).port()).setHost("127.0.0.1")
+      .setURI("/api/v1/events?user=true&access_token=" + token(userId))).await();
     assertThat(sse.status).isEqualTo(200);
     // The first comment means the stream is subscribed cluster-wide.
-    assertThat(sse.next().comment).isEqualTo("ok");
+    assertThat(sse.next().comment()).isEqualTo("ok");
     return sse;
   }
 
@@ -131,7 +128,7 @@ class WebPushChannelsTest extends ClusterTestBase {
     assertAccepted(register(0, "formbuilder-collections-update", "u1"));
     assertAccepted(register(1, "formbuilder-collections-update", "u2"));
     BridgeClient u1 = userSocket(1, "u1");
-    Sse u2 = userStream(0, "u2");
+    SseClient u2 = userStream(0, "u2");
     BridgeClient u3 = userSocket(1, "u3"); // not registered
 
     JsonObject data = new JsonObject().put("collection", "forms").put("n", 3);
@@ -143,7 +140,7 @@ class WebPushChannelsTest extends ClusterTestBase {
     assertThat(got.getJsonObject("data")).isEqualTo(data);
     String messageId = got.getString("messageId");
     assertThat(messageId).isNotBlank();
-    JsonObject overSse = new JsonObject(u2.next().data);
+    JsonObject overSse = new JsonObject(u2.next().data());
     assertThat(overSse.getString("kind")).isEqualTo("notification");
     assertThat(overSse.getString("channel")).isEqualTo("formbuilder-collections-update");
     assertThat(overSse.getJsonObject("data")).isEqualTo(data);
@@ -273,52 +270,5 @@ class WebPushChannelsTest extends ClusterTestBase {
     assertKinto(req(HttpMethod.GET, 0, "/v0/channels/c2/registration/extra", KEY).send().await(), 404, 111, "Not Found");
     assertKinto(req(HttpMethod.PATCH, 0, "/v0/channels/c2", KEY).send().await(), 405, 115, "Method Not Allowed");
     assertKinto(req(HttpMethod.GET, 0, "/v0/channels/c2/registration", KEY).send().await(), 405, 115, "Method Not Allowed");
-  }
-
-  // ---- a minimal SSE client
-
-  static final class Sse {
-    record Event(String event, String data, String id, String comment) {
-    }
-
-    final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    int status;
-    HttpClientResponse response;
-
-    static Future<Sse> open(HttpClient client, int port, String uri) {
-      Sse sse = new Sse();
-      Promise<Sse> p = Promise.promise();
-      client.request(HttpMethod.GET, port, "127.0.0.1", uri).onFailure(p::fail).onSuccess(req -> {
-        req.putHeader("Accept", "text/event-stream");
-        req.response().onFailure(p::fail).onSuccess(resp -> {
-          sse.status = resp.statusCode();
-          sse.response = resp;
-          resp.handler(sse::feed);
-          p.complete(sse);
-        });
-        req.end();
-      });
-      return p.future();
-    }
-
-    final SseParser parser = new SseParser(e -> events.add(new Event(e.event(), e.data(), e.id(), e.comment())));
-
-    void feed(Buffer b) {
-      parser.feed(b);
-    }
-
-    Event next() {
-      try {
-        Event e = events.poll(20, TimeUnit.SECONDS);
-        assertThat(e).as("an SSE event within 20 s").isNotNull();
-        return e;
-      } catch (InterruptedException ex) {
-        throw new IllegalStateException(ex);
-      }
-    }
-
-    void close() {
-      response.request().connection().close();
-    }
   }
 }
