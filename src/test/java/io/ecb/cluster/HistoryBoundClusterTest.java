@@ -1,7 +1,7 @@
-package io.ecb.delivery;
+package io.ecb.cluster;
 
 import com.hazelcast.map.IMap;
-import io.ecb.cluster.ClusterSetup;
+import io.ecb.engine.StreamLog;
 import io.ecb.support.ClusterTestBase;
 import io.ecb.support.TestNode;
 import io.vertx.core.buffer.Buffer;
@@ -43,7 +43,7 @@ class HistoryBoundClusterTest extends ClusterTestBase {
 
   /** What node {@code n} really holds as owner: the sizes of its own entries, not its accounting. */
   private static long ownedBytes(TestNode n) {
-    IMap<String, StreamHistory> map = ClusterSetup.manager(n.vertx).getHazelcastInstance().getMap(StreamLog.MAP);
+    IMap<String, StreamHistory> map = ClusterSetup.manager(n.vertx).getHazelcastInstance().getMap(HazelcastStreamLog.MAP);
     long sum = 0;
     for (String key : map.localKeySet()) {
       StreamHistory h = map.get(key);
