@@ -1,12 +1,11 @@
 package io.ecb.push;
 
-import com.hazelcast.map.IMap;
 import io.ecb.chat.EcbException;
-import io.ecb.cluster.ClusterMaps;
 import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.Streams;
+import io.ecb.engine.OnceStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,22 +26,21 @@ import java.util.UUID;
  */
 public final class PushService {
 
-  public static final String PUBLISHED = "ecb.push.published";
   private static final long IDEMPOTENCY_SECONDS = 300;
 
   private final Vertx vertx;
   private final Publisher publisher;
   private final Fanout fanout;
   private final HazelcastClusterManager cluster;
-  private final IMap<String, String> published;
+  private final OnceStore published;
   private final MessageConsumer<String> statsConsumer;
 
-  public PushService(Vertx vertx, Publisher publisher, Fanout fanout) {
+  public PushService(Vertx vertx, Publisher publisher, Fanout fanout, OnceStore published) {
     this.vertx = vertx;
     this.publisher = publisher;
     this.fanout = fanout;
     this.cluster = ClusterSetup.manager(vertx);
-    this.published = cluster.getHazelcastInstance().getMap(PUBLISHED);
+    this.published = published;
     // Each node answers for its own followers; the API sums the answers of the nodes alive now.
     this.statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.getNodeId()))
       .handler(m -> m.reply(fanout.localSubscribers(m.body())));
@@ -66,10 +64,10 @@ public final class PushService {
   public Future<Void> publish(String channel, String userId, JsonObject payload, boolean callerMessageId) {
     if (!callerMessageId) return send(channel, userId, payload);
     String messageId = payload.getString("messageId");
-    return ClusterMaps.putIfAbsent(vertx, published, messageId, "1", IDEMPOTENCY_SECONDS)
-      .compose(previous -> previous != null ? Future.<Void>succeededFuture()
+    return published.claim(messageId, IDEMPOTENCY_SECONDS)
+      .compose(claimed -> !claimed ? Future.<Void>succeededFuture()
         // If storing failed, forget the id so that the publisher's retry is not swallowed.
-        : send(channel, userId, payload).onFailure(e -> published.removeAsync(messageId)));
+        : send(channel, userId, payload).onFailure(e -> published.release(messageId)));
   }
 
   private Future<Void> send(String channel, String userId, JsonObject payload) {

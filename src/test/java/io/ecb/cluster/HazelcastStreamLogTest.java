@@ -1,16 +1,12 @@
 package io.ecb.cluster;
 
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import io.ecb.config.ConfigLoader;
 import io.ecb.config.EcbConfig;
 import io.ecb.engine.StreamLog;
 import io.ecb.engine.StreamLogContract;
-import io.ecb.support.TestNode;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The stream log contract, held by the Hazelcast log on a one-member cluster: the same answers as
@@ -20,30 +16,23 @@ class HazelcastStreamLogTest extends StreamLogContract {
 
   private static HazelcastInstance hazelcast;
 
-  private static synchronized HazelcastInstance hazelcast() {
-    if (hazelcast == null) {
-      JsonObject json = ConfigLoader.defaults();
-      int port = TestNode.freePort();
-      json.getJsonObject("cluster").put("name", TestNode.newClusterName()).put("host", "127.0.0.1").put("port", port)
-        .put("members", new JsonArray().add("127.0.0.1:" + port)).put("configFile", "conf/cluster.xml");
-      hazelcast = Hazelcast.newHazelcastInstance(ClusterSetup.hazelcastConfig(new EcbConfig(json).cluster));
-    }
-    return hazelcast;
+  @BeforeAll
+  static void startHazelcast() {
+    hazelcast = LoneHazelcast.start();
   }
 
   @AfterAll
   static void shutDown() {
-    if (hazelcast != null) hazelcast.shutdown();
-    hazelcast = null;
+    hazelcast.shutdown();
   }
 
   @Override
   protected StreamLog create(Vertx vertx, EcbConfig.History config) {
-    return new HazelcastStreamLog(vertx, hazelcast(), config);
+    return new HazelcastStreamLog(vertx, hazelcast, config);
   }
 
   @Override
   protected void lose(String stream) {
-    hazelcast().getMap(HazelcastStreamLog.MAP).delete(stream);
+    hazelcast.getMap(HazelcastStreamLog.MAP).delete(stream);
   }
 }
