@@ -1,6 +1,5 @@
 package io.ecb;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ecb.auth.FailedChecks;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
@@ -8,13 +7,12 @@ import io.ecb.bridge.BridgeServer;
 import io.ecb.chat.ChatService;
 import io.ecb.chat.SendDedup;
 import io.ecb.cluster.ClusterSecrets;
-import io.ecb.cluster.HazelcastOnceStore;
-import io.ecb.cluster.HazelcastStreamLog;
 import io.ecb.cluster.ClusterSetup;
+import io.ecb.cluster.HazelcastEngine;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
-import io.ecb.engine.OnceStore;
+import io.ecb.engine.Engine;
 import io.ecb.engine.StreamLog;
 import io.ecb.demo.DemoBackend;
 import io.ecb.http.ChatApi;
@@ -48,6 +46,8 @@ public final class EcbNode {
 
   public final Vertx vertx;
   public final EcbConfig config;
+  /** What the node keeps cluster-wide: stream log, once-store, the push profiles' state. */
+  public final Engine engine;
   public final ChatService chat;
   public final BackendClient backend;
   public final Fanout fanout;
@@ -75,19 +75,18 @@ public final class EcbNode {
   private EcbNode(Vertx vertx, EcbConfig config, TokenVerifier tokens) {
     this.vertx = vertx;
     this.config = config;
-    HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
-    StreamLog log = new HazelcastStreamLog(vertx, hz, config.history);
-    OnceStore once = new HazelcastOnceStore(vertx, hz);
+    this.engine = new HazelcastEngine(vertx, config.history);
+    StreamLog log = engine.streams();
     this.publisher = new Publisher(vertx, log);
     this.fanout = new Fanout(vertx, log, 500);
     this.backend = new BackendClient(vertx, config.backend);
-    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(once, config.limits.dedupSeconds, config.limits.dedupPerUser), config);
+    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(engine.once(), config.limits.dedupSeconds, config.limits.dedupPerUser), config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
     this.connections = new ConnectionGuard(config);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
-    this.push = new PushService(vertx, publisher, fanout, once);
+    this.push = new PushService(vertx, publisher, fanout, engine);
     this.pushApi = new PushApi(push, config);
     this.notify = new ChannelNotifyProfile(this);
     this.webPush = new WebPushChannelsProfile(this);

@@ -1,19 +1,17 @@
 package io.ecb.push.n10n;
 
-import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
 import io.ecb.http.HttpBodies;
 import io.ecb.http.SseWriter;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
-import io.ecb.cluster.ClusterMaps;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Streams;
 import io.ecb.http.ChatApi;
+import io.ecb.engine.Engine;
+import io.ecb.engine.KeyedState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,7 +28,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -73,9 +70,9 @@ public final class NotificationsSseProfile {
 
   private final EcbNode node;
   private final Vertx vertx;
-  private final HazelcastClusterManager cluster;
+  private final Engine cluster;
   private final String nodeId;
-  private final IMap<String, HashMap<String, String>> subjects;
+  private final KeyedState<HashMap<String, String>> subjects;
   private final Map<String, Channel> channels = new ConcurrentHashMap<>();
   private final AtomicInteger reservedChannels = new AtomicInteger();
   private final AtomicLong heartbeatOffset = new AtomicLong();
@@ -100,9 +97,9 @@ public final class NotificationsSseProfile {
     this.channelsPerUser = conf.getInteger("channelsPerUser", 50);
     this.subscriptionsPerUser = conf.getInteger("subscriptionsPerUser", 100);
     this.channelsPerNode = conf.getInteger("channelsPerNode", 10_000);
-    this.cluster = ClusterSetup.manager(vertx);
-    this.nodeId = cluster.getNodeId();
-    this.subjects = cluster.getHazelcastInstance().getMap(SUBJECTS);
+    this.cluster = node.engine;
+    this.nodeId = cluster.nodeId();
+    this.subjects = cluster.state(SUBJECTS);
     this.consumer = vertx.eventBus().<JsonObject>consumer(nodeAddress(nodeId)).handler(this::onForwarded);
     this.heartbeatTimer = vertx.setPeriodic(heartbeatSeconds * 1000, id -> heartbeat());
   }
@@ -255,7 +252,7 @@ public final class NotificationsSseProfile {
     String channelId = ctx.pathParam("channelId");
     user(ctx).compose(user -> {
       if (add) authorize(user, app, s.entity());
-      return ClusterMaps.future(vertx, subjects.getAsync(user.userId())).compose(map -> {
+      return subjects.get(user.userId()).compose(map -> {
         String entry = map == null ? null : map.get(channelId);
         Quota.Entry e = entry == null ? null : Quota.Entry.parse(entry);
         if (e == null || !e.alive(liveNodes())) return Future.failedFuture(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
@@ -469,12 +466,12 @@ public final class NotificationsSseProfile {
   // ---- quotas, cluster-wide per user
 
   private Set<String> liveNodes() {
-    return new HashSet<>(cluster.getNodes());
+    return new HashSet<>(cluster.nodes());
   }
 
   private Future<Void> quota(String userId, Quota q) {
     Promise<Void> p = Promise.promise();
-    subjects.submitToKey(userId, q).whenComplete((result, error) -> {
+    subjects.update(userId, q).onComplete((result, error) -> {
       if (error != null) p.fail(new EcbException(ErrorCode.UNAVAILABLE, "quota check failed; retry"));
       else if (result.equals("ok")) p.complete();
       else if (result.equals("missing")) p.fail(new EcbException(ErrorCode.NOT_FOUND, "channel does not exist"));
@@ -488,7 +485,7 @@ public final class NotificationsSseProfile {
    * OPEN adds a channel, SET changes its subscription count, CLOSE removes it; each first prunes
    * channels of departed nodes and past their expiry. Returns "ok", "missing", or the quota exceeded.
    */
-  static final class Quota implements EntryProcessor<String, HashMap<String, String>, String> {
+  static final class Quota implements KeyedState.Update<HashMap<String, String>, String> {
     private static final long serialVersionUID = 1L;
     static final int OPEN = 0, SET = 1, CLOSE = 2;
     private final int op;
@@ -527,7 +524,7 @@ public final class NotificationsSseProfile {
     }
 
     @Override
-    public String process(Map.Entry<String, HashMap<String, String>> entry) {
+    public String apply(KeyedState.Entry<HashMap<String, String>> entry) {
       HashMap<String, String> channels = new HashMap<>();
       if (entry.getValue() != null) {
         entry.getValue().forEach((id, v) -> {

@@ -4,13 +4,13 @@ import io.ecb.auth.Caller;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSecrets;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
 import io.ecb.http.HttpErrors;
 import io.ecb.http.Origins;
+import io.ecb.engine.Engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -22,7 +22,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -69,7 +68,7 @@ public final class ChannelNotifyProfile {
 
   private final EcbNode node;
   private final Vertx vertx;
-  private final HazelcastClusterManager cluster;
+  private final Engine cluster;
   private final long tokenSeconds;
   private final Future<byte[]> secret;
   private final MessageConsumer<JsonObject> deliverConsumer;
@@ -77,13 +76,13 @@ public final class ChannelNotifyProfile {
   public ChannelNotifyProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    this.cluster = ClusterSetup.manager(vertx);
+    this.cluster = node.engine;
     JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
     JsonObject conf = push.getJsonObject("notify", new JsonObject());
     this.tokenSeconds = conf.getLong("tokenSeconds", 300L);
     // From config (or derived from it), never from a cluster map: see ClusterSecrets.
     this.secret = Future.succeededFuture(ClusterSecrets.of(node.config).notifyKey());
-    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.getNodeId()))
+    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.nodeId()))
       .handler(m -> m.reply(deliverHere(m.body())));
     node.bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);
   }
@@ -273,7 +272,7 @@ public final class ChannelNotifyProfile {
    */
   public Future<Integer> deliver(JsonObject target) {
     List<Future<Integer>> counts = new ArrayList<>();
-    for (String id : cluster.getNodes()) {
+    for (String id : cluster.nodes()) {
       counts.add(vertx.eventBus().<Integer>request(deliverAddress(id), target, new DeliveryOptions().setSendTimeout(5000))
         .map(m -> m.body()).otherwise(0));
     }

@@ -4,7 +4,6 @@ import io.ecb.EcbNode;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.auth.Caller;
 import io.ecb.auth.FailedChecks;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.http.ChatApi;
 import io.ecb.push.PushApi;
 import io.vertx.core.Future;
@@ -63,7 +62,7 @@ public final class ChannelSenderProfile {
     this.node = node;
     this.vertx = node.vertx;
     this.config = SenderConfig.from(node.config.json);
-    this.store = new ChannelStore(vertx, ClusterSetup.manager(vertx).getHazelcastInstance(),
+    this.store = new ChannelStore(node.engine,
       config.channelTtlSeconds(), config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.
     String serverSecret = ClusterSecrets.of(node.config).channelSenderSecret();
