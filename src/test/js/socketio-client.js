@@ -137,7 +137,10 @@ async function badToken() {
 
 /**
  * args.sockets: [{name, nsp, auth, transports, subscribe: [{address, threadToken?, sinceOffset?}],
- * events: [names]}], args.marker: a string; a socket is done once an event's argument contains it.
+ * events: [names], markers?: [strings]}], args.marker: a string; a socket is done once, for each of
+ * its markers (by default args.marker alone), an event's argument contains it. Payloads of
+ * different streams (published from different nodes) may arrive in any order, so a socket that
+ * must see several of them names each one's marker.
  */
 async function listen() {
   const results = {};
@@ -150,10 +153,13 @@ async function listen() {
     results[spec.name] = r;
     let resolveDone;
     done.push(new Promise((resolve) => { resolveDone = resolve; }));
+    const awaited = new Set(spec.markers || [args.marker]);
     for (const name of spec.events) {
       s.on(name, (payload) => {
         r.events.push({ event: name, payload });
-        if (JSON.stringify(payload).includes(args.marker)) resolveDone();
+        const text = JSON.stringify(payload);
+        for (const m of awaited) if (text.includes(m)) awaited.delete(m);
+        if (awaited.size === 0) resolveDone();
       });
     }
     for (const sub of spec.subscribe || []) r.acks.push(await ack(s, 'subscribe', sub));

@@ -16,6 +16,7 @@ import io.ecb.engine.Engine;
 import io.ecb.engine.StreamLog;
 import io.ecb.demo.DemoBackend;
 import io.ecb.http.ChatApi;
+import io.ecb.http.ClientAddress;
 import io.ecb.http.ConnectionGuard;
 import io.ecb.http.EventStreams;
 import io.ecb.http.HttpVerticle;
@@ -55,6 +56,8 @@ public final class EcbNode {
   public final BridgeServer bridge;
   public final EventStreams events;
   public final ChatApi api;
+  /** Which proxies' forwarding headers name the client (http.trustedProxies). */
+  public final ClientAddress clientAddress;
   /** Per-address connection count and header deadline, shared by every HTTP server instance. */
   public final ConnectionGuard connections;
   /** The demo customer backend, when demo.enabled. */
@@ -72,19 +75,20 @@ public final class EcbNode {
   private String deploymentId;
   private int actualPort;
 
-  private EcbNode(Vertx vertx, EcbConfig config, TokenVerifier tokens) {
+  private EcbNode(Vertx vertx, EcbConfig config, ClientAddress clientAddress, TokenVerifier tokens) {
     this.vertx = vertx;
     this.config = config;
+    this.clientAddress = clientAddress;
     this.engine = new HazelcastEngine(vertx, config.history);
     StreamLog log = engine.streams();
     this.publisher = new Publisher(vertx, log);
-    this.fanout = new Fanout(vertx, log, 500);
+    this.fanout = new Fanout(vertx, log, config.history.gapWaitMs);
     this.backend = new BackendClient(vertx, config.backend);
     this.chat = new ChatService(tokens, backend, publisher, new SendDedup(engine.once(), config.limits.dedupSeconds, config.limits.dedupPerUser), config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
-    this.connections = new ConnectionGuard(config);
+    this.connections = new ConnectionGuard(config, clientAddress);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
     this.push = new PushService(vertx, publisher, fanout, engine);
     this.pushApi = new PushApi(push, config);
@@ -108,8 +112,14 @@ public final class EcbNode {
     } catch (IllegalStateException e) {
       return Future.failedFuture(e);
     }
+    ClientAddress clientAddress;
+    try {
+      clientAddress = ClientAddress.trusting(config.http.trustedProxies);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     return TokenVerifier.create(vertx, config.auth, new FailedChecks(config.limits.failedAuthPerSecond)).compose(tokens -> {
-      EcbNode node = new EcbNode(vertx, config, tokens);
+      EcbNode node = new EcbNode(vertx, config, clientAddress, tokens);
       return node.channelSender.started().compose(v -> node.deploy()).map(node);
     });
   }

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Make one per connection with {@link #connection} (when the connection opens) and pass it to
  * every {@code ChatService} call of that connection; an HTTP request makes one with
  * {@link #request}. Tokens that the customer backend hands back are checked as {@link #BACKEND}.
+ * The address given is the client's as {@code io.ecb.http.ClientAddress} resolves it from the
+ * request (or the upgrade request of a socket), which behind a trusted proxy is not the TCP peer.
  */
 public final class Caller {
 

@@ -7,6 +7,7 @@ import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
+import io.ecb.http.ClientAddress;
 import io.ecb.http.Origins;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,11 +15,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.Transport;
 
 import java.util.List;
 import java.util.Map;
@@ -32,9 +35,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>SockJS's WebSocket transport ({@code /eventbus/<server>/<session>/websocket}) and the raw
  * WebSocket ({@code /eventbus/websocket}) are served here directly, so a stream payload is encoded
- * once per node and the same frame is written to every socket; SockJS's HTTP fallbacks go through
- * the stock SockJS handler. Requests are served by {@link ChatService} on this node; stream
- * payloads come from the node's {@link Fanout}, one event-bus consumer per stream.
+ * once per node and the same frame is written to every socket; SockJS's HTTP fallbacks are served
+ * by {@link SockJsHttpTransports}, with the same bound on what waits for a client. Requests are
+ * served by {@link ChatService} on this node; stream payloads come from the node's {@link Fanout},
+ * one event-bus consumer per stream.
  */
 public final class BridgeServer {
 
@@ -58,6 +62,7 @@ public final class BridgeServer {
   final int maxSubscriptions;
   final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
   private final Map<String, Operation> operations;
+  final SockJsHttpTransports httpTransports;
   private final Map<String, StreamAuthorizer> extraStreams = new ConcurrentHashMap<>();
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
@@ -74,6 +79,7 @@ public final class BridgeServer {
     this.config = config;
     this.maxFrameBytes = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
+    this.httpTransports = new SockJsHttpTransports(this, config.limits.outboundQueueBytes);
     this.operations = Map.of(
       "ecb.getUserToken", (c, h, b) -> chat.getUserToken(c, body(b)),
       "ecb.getContacts", (c, h, b) -> chat.getContacts(c, h.getString("userToken"), Paging.of(body(b))),
@@ -111,7 +117,13 @@ public final class BridgeServer {
   public void mount(Router router) {
     router.get("/eventbus/websocket").handler(ctx -> upgrade(ctx, false));
     router.get("/eventbus/:server/:session/websocket").handler(ctx -> upgrade(ctx, true));
-    SockJSHandlerOptions options = new SockJSHandlerOptions().setRegisterWriteHandler(false);
+    // The stock handler serves /info, the iframe page and the greeting; every transport is served
+    // here. Its iframe page loads sockjs-client from this node rather than from a CDN.
+    SockJSHandlerOptions options = new SockJSHandlerOptions().setRegisterWriteHandler(false)
+      .setLibraryURL("/webjars/sockjs-client/1.6.1/dist/sockjs.min.js");
+    for (Transport t : List.of(Transport.XHR, Transport.EVENT_SOURCE, Transport.HTML_FILE, Transport.JSON_P)) {
+      options.addDisabledTransport(t.toString());
+    }
     router.route("/eventbus/*").handler(ctx -> {
       if (!Origins.allowed(ctx, config.http.allowedOrigins)) {
         ctx.response().setStatusCode(403).end("origin not allowed");
@@ -119,7 +131,10 @@ public final class BridgeServer {
         ctx.next();
       }
     });
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::sockJsSocket));
+    httpTransports.mount(router);
+    // Its WebSocket transport stays enabled only so that /info offers WebSocket: the routes above
+    // take every WebSocket request first.
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(SockJSSocket::close));
   }
 
   private void upgrade(RoutingContext ctx, boolean sockJs) {
@@ -136,15 +151,16 @@ public final class BridgeServer {
       return;
     }
     HttpConnection connection = ctx.request().connection();
+    SocketAddress client = ClientAddress.of(ctx);
     ctx.request().toWebSocket()
-      .onSuccess(ws -> accept(ws, connection, sockJs))
+      .onSuccess(ws -> accept(ws, connection, client, sockJs))
       .onFailure(e -> {
         if (!ctx.response().ended() && !ctx.response().headWritten()) ctx.response().setStatusCode(400).end("WebSocket upgrade failed");
       });
   }
 
-  private void accept(ServerWebSocket ws, HttpConnection connection, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, ws.remoteAddress(), s -> new WebSocketWire(ws, connection, sockJs,
+  private void accept(ServerWebSocket ws, HttpConnection connection, SocketAddress client, boolean sockJs) {
+    BridgeSession session = new BridgeSession(this, client, s -> new WebSocketWire(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);
@@ -165,18 +181,6 @@ public final class BridgeServer {
     // open), a broken frame or a failed write: the session is over, and so is the socket, lest it
     // linger outside the ping sweep and the connection count.
     ws.exceptionHandler(e -> session.close(CloseReason.PROTOCOL_ERROR));
-  }
-
-  private void sockJsSocket(SockJSSocket socket) {
-    if (draining) {
-      socket.close(CloseReason.SHUTDOWN.code, CloseReason.SHUTDOWN.reason);
-      return;
-    }
-    BridgeSession session = new BridgeSession(this, socket.remoteAddress(), s -> new SockJsSocketWire(socket));
-    sessions.add(session);
-    socket.handler(session::onFrame);
-    socket.endHandler(v -> session.closed());
-    socket.exceptionHandler(e -> session.closed());
   }
 
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
@@ -208,6 +212,10 @@ public final class BridgeServer {
 
   public int connectionCount() {
     return sessions.size();
+  }
+
+  boolean draining() {
+    return draining;
   }
 
   /** Stops accepting and tells every client to reconnect elsewhere. */

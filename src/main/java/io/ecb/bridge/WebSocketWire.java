@@ -3,6 +3,7 @@ package io.ecb.bridge;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.SockJsFraming;
+import io.ecb.http.ConnectionGuard;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
@@ -29,7 +30,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class WebSocketWire implements Wire {
 
+  /** How long a closing socket may go without progress before it is dropped (see {@link ConnectionGuard#dropAfter}). */
+  static final long CLOSE_GRACE_MS = 10_000;
+
   private final ServerWebSocket ws;
+  private final HttpConnection http;
   private final VertxConnection connection;
   private final boolean sockJs;
   private final Runnable onSlow;
@@ -41,6 +46,7 @@ final class WebSocketWire implements Wire {
 
   WebSocketWire(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
+    this.http = connection;
     this.connection = webSocketConnection(connection);
     this.sockJs = sockJs;
     this.onSlow = onSlow;
@@ -60,14 +66,14 @@ final class WebSocketWire implements Wire {
   }
 
   /**
-   * Replies are always written: the client asked for each one, so they cannot pile up faster than
-   * it sends requests, and one large reply (a getThread with many missed messages) may exceed the
-   * bound on its own. They still count towards the queue that stream deliveries must fit in.
+   * A reply is written even when it takes the queue past the bound (one large getThread with many
+   * missed messages may exceed it on its own), but not when the queue is already full: a client
+   * that keeps sending requests and never reads is a slow consumer like any other, as on SockJS's
+   * HTTP transports and Socket.IO.
    */
   @Override
   public void write(Buffer frame) {
-    if (closed) return;
-    markWritten();
+    if (!accepting()) return;
     if (!sockJs) {
       ws.writeBinaryMessage(frame);
     } else if (connection != null) {
@@ -145,5 +151,6 @@ final class WebSocketWire implements Wire {
     } else {
       ws.close((short) code, reason);
     }
+    ConnectionGuard.dropAfter(http, CLOSE_GRACE_MS);
   }
 }

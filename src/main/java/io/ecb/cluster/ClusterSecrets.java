@@ -4,7 +4,6 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import io.ecb.config.EcbConfig;
-import io.vertx.core.json.JsonObject;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -53,10 +52,9 @@ public final class ClusterSecrets {
    * @throws IllegalStateException when a secret is neither configured nor derivable
    */
   public static ClusterSecrets of(EcbConfig config) {
-    JsonObject push = config.json.getJsonObject("push", new JsonObject());
     Map<String, String> secrets = new LinkedHashMap<>();
-    secrets.put(NOTIFY, configured(push.getJsonObject("notify")));
-    secrets.put(CHANNEL_SENDER, configured(push.getJsonObject("channelSender")));
+    secrets.put(NOTIFY, config.push.notify.secret);
+    secrets.put(CHANNEL_SENDER, config.push.channelSender.secret);
     for (Map.Entry<String, String> e : secrets.entrySet()) {
       if (e.getValue() != null) continue;
       if (config.backend.webhookSecrets.isEmpty()) {
@@ -65,11 +63,6 @@ public final class ClusterSecrets {
       e.setValue(B64.encodeToString(hmac(config.backend.webhookSecrets.get(0), "ecb/derived-secret/" + e.getKey())));
     }
     return new ClusterSecrets(secrets);
-  }
-
-  private static String configured(JsonObject section) {
-    String v = section == null ? null : section.getString("secret");
-    return v == null || v.isBlank() ? null : v;
   }
 
   /** The Channel notify socket-token signing key. */

@@ -27,6 +27,7 @@ public final class EcbConfig {
   public final Cluster cluster;
   public final Shutdown shutdown;
   public final Demo demo;
+  public final Push push;
 
   public EcbConfig(JsonObject json) {
     this.json = json;
@@ -41,6 +42,7 @@ public final class EcbConfig {
     this.cluster = new Cluster(obj("cluster"));
     this.shutdown = new Shutdown(obj("shutdown"));
     this.demo = new Demo(obj("demo"));
+    this.push = new Push(obj("push"));
   }
 
   private JsonObject obj(String key) {
@@ -67,19 +69,25 @@ public final class EcbConfig {
     public final String host;
     public final int port;
     public final List<String> allowedOrigins;
+    /** Proxies (IPs or CIDR blocks) whose forwarding headers name the client (see io.ecb.http.ClientAddress). */
+    public final List<String> trustedProxies;
     public final int maxFrameBytes;
     /** How long a request's headers may take to arrive, from the connection's start or the request's first byte. */
     public final int headerTimeoutSeconds;
     /** A connection with no traffic either way for this long is closed. */
     public final int idleTimeoutSeconds;
+    /** An event stream or Channel Sender socket with nothing to send gets a ping this often, so proxies keep it open. */
+    public final long keepAliveSeconds;
 
     Http(JsonObject o) {
       host = o.getString("host", "0.0.0.0");
       port = o.getInteger("port", 8080);
       allowedOrigins = strings(o.getValue("allowedOrigins"));
+      trustedProxies = strings(o.getValue("trustedProxies"));
       maxFrameBytes = o.getInteger("maxFrameBytes", 65536);
       headerTimeoutSeconds = o.getInteger("headerTimeoutSeconds", 10);
       idleTimeoutSeconds = o.getInteger("idleTimeoutSeconds", 60);
+      keepAliveSeconds = Math.max(1, o.getLong("keepAliveSeconds", 25L));
     }
   }
 
@@ -178,11 +186,14 @@ public final class EcbConfig {
     public final long ttlSeconds;
     /** Bound on the history bytes of all streams a node owns; 0 = unbounded. */
     public final long maxBytes;
+    /** How long a payload that arrives ahead of a missing one waits for it before the gap is read from history. */
+    public final long gapWaitMs;
 
     History(JsonObject o) {
       size = o.getInteger("size", 300);
       ttlSeconds = o.getLong("ttlSeconds", 600L);
       maxBytes = o.getLong("maxBytes", 256L * 1024 * 1024);
+      gapWaitMs = Math.max(1, o.getLong("gapWaitMs", 500L));
     }
   }
 
@@ -232,6 +243,105 @@ public final class EcbConfig {
 
     Demo(JsonObject o) {
       enabled = o.getBoolean("enabled", false);
+    }
+  }
+
+  /** The push profiles, {@code push.*}. */
+  public static final class Push {
+    public final N10n n10n;
+    public final Notify notify;
+    public final WebPush webpush;
+    public final ChannelSender channelSender;
+
+    Push(JsonObject o) {
+      n10n = new N10n(o.getJsonObject("n10n", new JsonObject()));
+      notify = new Notify(o.getJsonObject("notify", new JsonObject()));
+      webpush = new WebPush(o.getJsonObject("webpush", new JsonObject()));
+      channelSender = new ChannelSender(o.getJsonObject("channelSender", new JsonObject()));
+    }
+  }
+
+  /** Voedger-style notifications over SSE, {@code push.n10n}. */
+  public static final class N10n {
+    public final boolean enabled;
+    public final long heartbeatSeconds;
+    public final long defaultExpiresInSeconds;
+    public final int channelsPerUser;
+    public final int subscriptionsPerUser;
+    public final int channelsPerNode;
+
+    N10n(JsonObject o) {
+      enabled = o.getBoolean("enabled", true);
+      heartbeatSeconds = Math.max(1, o.getLong("heartbeatSeconds", 30L));
+      defaultExpiresInSeconds = o.getLong("defaultExpiresInSeconds", 86_400L);
+      channelsPerUser = o.getInteger("channelsPerUser", 50);
+      subscriptionsPerUser = o.getInteger("subscriptionsPerUser", 100);
+      channelsPerNode = o.getInteger("channelsPerNode", 10_000);
+    }
+  }
+
+  /** Channel notify, {@code push.notify}. */
+  public static final class Notify {
+    public final long tokenSeconds;
+    /** Signs socket tokens; null = derived from backend.webhookSecret. */
+    public final String secret;
+
+    Notify(JsonObject o) {
+      tokenSeconds = o.getLong("tokenSeconds", 300L);
+      secret = text(o, "secret");
+    }
+  }
+
+  /** Web push channel registrations, {@code push.webpush}. */
+  public static final class WebPush {
+    public final boolean enabled;
+
+    WebPush(JsonObject o) {
+      enabled = o.getBoolean("enabled", true);
+    }
+  }
+
+  /** Channel Sender, {@code push.channelSender}; what each setting means is on SenderConfig. */
+  public static final class ChannelSender {
+    public final boolean open;
+    /** Signs channel secrets; null = derived from backend.webhookSecret. */
+    public final String secret;
+    public final long maxAgeSeconds;
+    public final long authTimeoutSeconds;
+    public final long initialRedeliveryMs;
+    public final long maxRedeliveryMs;
+    public final int maxRedeliveries;
+    public final int maxPending;
+    public final int batchLimit;
+    public final long channelTtlSeconds;
+    public final long resyncMs;
+    public final int maxBodyBytes;
+
+    ChannelSender(JsonObject o) {
+      open = bool(o.getValue("open"));
+      secret = text(o, "secret");
+      maxAgeSeconds = num(o, "maxAgeSeconds", 900);
+      authTimeoutSeconds = num(o, "authTimeoutSeconds", 10);
+      initialRedeliveryMs = num(o, "initialRedeliveryMs", 1000);
+      maxRedeliveryMs = num(o, "maxRedeliveryMs", 3000);
+      maxRedeliveries = (int) num(o, "maxRedeliveries", 20);
+      maxPending = (int) num(o, "maxPending", 100);
+      batchLimit = (int) num(o, "batchLimit", 10);
+      channelTtlSeconds = num(o, "channelTtlSeconds", 3600);
+      resyncMs = num(o, "resyncMs", 5000);
+      maxBodyBytes = (int) num(o, "maxBodyBytes", 1048576);
+    }
+
+    /** A number written as a JSON string (as some deployment tools do) is read too. */
+    private static long num(JsonObject o, String key, long def) {
+      Object v = o.getValue(key);
+      if (v instanceof Number n) return n.longValue();
+      if (v instanceof String s && !s.isBlank()) return Long.parseLong(s.trim());
+      return def;
+    }
+
+    private static boolean bool(Object v) {
+      return v instanceof Boolean b ? b : v instanceof String s && Boolean.parseBoolean(s.trim());
     }
   }
 }

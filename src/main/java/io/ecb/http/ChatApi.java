@@ -80,7 +80,7 @@ public final class ChatApi {
 
   /** Who sends this request, for the limit on failed token checks (per client address). */
   public static Caller caller(RoutingContext ctx) {
-    return Caller.request(ctx.request().remoteAddress());
+    return Caller.request(ClientAddress.of(ctx));
   }
 
   private static Paging paging(RoutingContext ctx) {

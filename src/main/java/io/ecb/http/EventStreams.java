@@ -44,7 +44,6 @@ public final class EventStreams {
   private final StreamLog log;
   private final EcbConfig config;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-  private static final long PING_MS = 25_000;
 
   public EventStreams(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, EcbConfig config) {
     this.vertx = vertx;
@@ -152,7 +151,7 @@ public final class EventStreams {
         .putHeader("X-Accel-Buffering", "no");
       response.closeHandler(v -> end());
       connections.add(this);
-      pingTimer = vertx.setPeriodic(PING_MS, id -> write(": ping\n\n"));
+      pingTimer = vertx.setPeriodic(config.http.keepAliveSeconds * 1000, id -> write(": ping\n\n"));
       List<Future<Void>> subscribed = new ArrayList<>();
       positions.keySet().forEach(s -> subscribed.add(fanout.subscribe(s, userId, this)));
       List<String> names = new ArrayList<>(positions.keySet());

@@ -130,7 +130,8 @@ final class GuardedRequestDecoder extends VertxHttpRequestDecoder {
       check = ctx.executor().schedule(this::checkDeadline, left, TimeUnit.NANOSECONDS);
     } else {
       deadline = 0;
-      ctx.channel().close();
+      // From here towards the socket: Vert.x's handler, further on, would wait for responses in progress.
+      ctx.close();
     }
   }
 }

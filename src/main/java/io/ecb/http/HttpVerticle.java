@@ -30,6 +30,8 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     var config = node.config;
     Router router = Router.router(vertx);
+    // First: every handler after it may ask for the request's client address.
+    router.route().handler(node.clientAddress.handler());
     node.bridge.mount(router);
     node.socketIo.mount(router);
     node.pushApi.mount(router);

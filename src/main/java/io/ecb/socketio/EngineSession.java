@@ -47,6 +47,7 @@ final class EngineSession {
   static final short SHUTDOWN = 4000;
   static final short SLOW_CONSUMER = 4001;
   static final short AUTH_FAILURES = 4008;
+  static final String AUTH_FAILURES_REASON = "too many failed token checks";
   private static final long UPGRADE_TIMEOUT_MS = 10_000;
   /** As the reference server's connectTimeout: a connection that joins no namespace in time is closed. */
   private static final long CONNECT_TIMEOUT_MS = 45_000;
@@ -74,6 +75,8 @@ final class EngineSession {
   private int skipAttachments;
   /** A last packet is on its way (a CONNECT_ERROR that ends the connection): close once it is out. */
   private boolean closing;
+  private short closingCode;
+  private String closingReason;
   private boolean closed;
 
   volatile long nextPingAt;
@@ -88,9 +91,11 @@ final class EngineSession {
   EngineSession(SocketIoServer server, String sid, SocketAddress remote) {
     this.server = server;
     this.sid = sid;
-    this.caller = Caller.connection(remote, () -> closeLater(AUTH_FAILURES, "too many failed token checks"));
     Context current = Vertx.currentContext();
     this.context = current instanceof ContextInternal c ? c.unwrap() : current;
+    // Not at once: the refused check's answer (CONNECT_ERROR or ack RATE_LIMITED) is written in
+    // the task that ran the check, and must reach the client before the connection goes.
+    this.caller = Caller.connection(remote, () -> context.runOnContext(v -> closeAfterFlush(AUTH_FAILURES, AUTH_FAILURES_REASON)));
     long now = System.currentTimeMillis();
     this.nextPingAt = now + EngineIo.PING_INTERVAL_MS;
     this.connectDeadline = now + CONNECT_TIMEOUT_MS;
@@ -186,7 +191,7 @@ final class EngineSession {
     for (Frame f : queue) write(f);
     queue.clear();
     queuedBytes = 0;
-    if (closing) close("closed after its last packet");
+    if (closing) close(closingCode, closingReason);
   }
 
   private void webSocketClosed(ServerWebSocket socket) {
@@ -255,7 +260,7 @@ final class EngineSession {
     queue.clear();
     queuedBytes = 0;
     respond(out);
-    if (closing) close("closed after its last packet");
+    if (closing) close(closingCode, closingReason);
   }
 
   private void respond(List<Frame> packets) {
@@ -361,7 +366,7 @@ final class EngineSession {
         .put("message", e.code.name())
         .put("data", new JsonObject().put("code", e.code.name()))));
       // Token checks past their limit: the connection goes, once the answer is out.
-      if (e.code == ErrorCode.RATE_LIMITED) closeAfterFlush();
+      if (e.code == ErrorCode.RATE_LIMITED) closeAfterFlush(AUTH_FAILURES, AUTH_FAILURES_REASON);
     }));
   }
 
@@ -475,11 +480,19 @@ final class EngineSession {
     }
   }
 
-  private void closeAfterFlush() {
-    if (ws != null) {
-      close("closed after its last packet");
+  /**
+   * Closes once what is queued has reached the client: a WebSocket now (its writes go out in
+   * order, before the close frame), polling after the next GET has taken the queue.
+   */
+  private void closeAfterFlush(short code, String reason) {
+    if (closed || closing) return;
+    if (ws != null || queue.isEmpty()) {
+      // Nothing waits for a poll: what was queued went out with a response already.
+      close(code, reason);
     } else {
       closing = true;
+      closingCode = code;
+      closingReason = reason;
       flush();
     }
   }

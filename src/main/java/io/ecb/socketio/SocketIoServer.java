@@ -10,6 +10,7 @@ import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
+import io.ecb.http.ClientAddress;
 import io.ecb.http.Origins;
 import io.ecb.push.notify.ChannelNotifyProfile;
 import io.ecb.socketio.EngineIo.Frame;
@@ -170,7 +171,8 @@ public final class SocketIoServer {
       } else if (sid == null) {
         if (refuseWhileDraining(res)) return;
         HttpConnection connection = req.connection();
-        req.toWebSocket().onSuccess(ws -> newSession(req.remoteAddress(), s -> s.openWebSocket(ws, connection)))
+        SocketAddress client = ClientAddress.of(ctx);
+        req.toWebSocket().onSuccess(ws -> newSession(client, s -> s.openWebSocket(ws, connection)))
           .onFailure(e -> failedUpgrade(res));
       } else {
         EngineSession session = sessions.get(sid);
@@ -193,7 +195,7 @@ public final class SocketIoServer {
         return;
       }
       if (refuseWhileDraining(res)) return;
-      newSession(req.remoteAddress(), s -> s.openPolling(res));
+      newSession(ClientAddress.of(ctx), s -> s.openPolling(res));
       return;
     }
     EngineSession session = sessions.get(sid);

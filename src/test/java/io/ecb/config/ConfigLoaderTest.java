@@ -195,6 +195,45 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void pushProfilesAndTimingsAreTypedWithOneDefault() throws IOException {
+    EcbConfig d = new EcbConfig(ConfigLoader.load(null, Map.of()));
+    assertThat(d.history.gapWaitMs).isEqualTo(500);
+    assertThat(d.http.keepAliveSeconds).isEqualTo(25);
+    assertThat(d.push.n10n.enabled).isTrue();
+    assertThat(d.push.n10n.heartbeatSeconds).isEqualTo(30);
+    assertThat(d.push.n10n.defaultExpiresInSeconds).isEqualTo(86_400);
+    assertThat(d.push.n10n.channelsPerUser).isEqualTo(50);
+    assertThat(d.push.n10n.subscriptionsPerUser).isEqualTo(100);
+    assertThat(d.push.n10n.channelsPerNode).isEqualTo(10_000);
+    assertThat(d.push.notify.tokenSeconds).isEqualTo(300);
+    assertThat(d.push.notify.secret).isNull(); // "" means derived
+    assertThat(d.push.webpush.enabled).isTrue();
+    assertThat(d.push.channelSender.open).isFalse();
+    assertThat(d.push.channelSender.maxPending).isEqualTo(100);
+    assertThat(d.push.channelSender.maxBodyBytes).isEqualTo(1_048_576);
+
+    // A config without the section reads the same values as ecb-defaults.json.
+    EcbConfig bare = new EcbConfig(new JsonObject());
+    assertThat(bare.history.gapWaitMs).isEqualTo(d.history.gapWaitMs);
+    assertThat(bare.http.keepAliveSeconds).isEqualTo(d.http.keepAliveSeconds);
+    assertThat(bare.push.n10n).usingRecursiveComparison().isEqualTo(d.push.n10n);
+    assertThat(bare.push.notify).usingRecursiveComparison().isEqualTo(d.push.notify);
+    assertThat(bare.push.webpush).usingRecursiveComparison().isEqualTo(d.push.webpush);
+    assertThat(bare.push.channelSender).usingRecursiveComparison().isEqualTo(d.push.channelSender);
+
+    EcbConfig c = new EcbConfig(ConfigLoader.load(null, Map.of(
+      "ECB_HISTORY_GAP_WAIT_MS", "200", "ECB_HTTP_KEEP_ALIVE_SECONDS", "5",
+      "ECB_PUSH_N10N_CHANNELS_PER_USER", "7", "ECB_PUSH_NOTIFY_SECRET", "s3cret",
+      "ECB_PUSH_CHANNEL_SENDER_OPEN", "true", "ECB_PUSH_WEBPUSH_ENABLED", "false")));
+    assertThat(c.history.gapWaitMs).isEqualTo(200);
+    assertThat(c.http.keepAliveSeconds).isEqualTo(5);
+    assertThat(c.push.n10n.channelsPerUser).isEqualTo(7);
+    assertThat(c.push.notify.secret).isEqualTo("s3cret");
+    assertThat(c.push.channelSender.open).isTrue();
+    assertThat(c.push.webpush.enabled).isFalse();
+  }
+
+  @Test
   void listVariablesTrimAndDropEmptyItems() throws IOException {
     EcbConfig c = new EcbConfig(ConfigLoader.load(null, Map.of("ECB_PUBLISHERS", " a , b ,,", "ECB_BACKEND_WEBHOOK_SECRET", "only-one")));
     assertThat(c.publishers).containsExactly("a", "b");

@@ -27,10 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SocketIoClusterTest extends ClusterTestBase {
 
   private static final String KEY = "sio-notify-key";
+  private static final String PUBLIC_CHANNEL = "public-sio";
 
   @Override
   protected void configure(int index, JsonObject config) {
     config.put("publishers", new JsonArray().add(KEY));
+    config.getJsonObject("channels").put("public", new JsonArray().add(PUBLIC_CHANNEL));
   }
 
   @BeforeAll
@@ -59,7 +61,11 @@ class SocketIoClusterTest extends ClusterTestBase {
       .add(new JsonObject().put("name", "b").put("url", url(1)).put("nsp", "/chat").put("transports", new JsonArray().add("polling"))
         .put("auth", new JsonObject().put("userToken", backend.userToken("u2")))
         .put("subscribe", new JsonArray().add(subscribe).add(new JsonObject().put("address", "ecb.user.u2")))
+        // The notification comes from node 0 on the user's stream, the marker from node 1 on the
+        // thread's: nothing orders one stream against another, so b waits for both.
+        .put("markers", new JsonArray().add("marker-sio-c").add("notify-sio-c"))
         .put("events", events)));
+    JsonObject notified = new JsonObject().put("n", 1).put("marker", "notify-sio-c");
 
     try (SocketIoScript script = SocketIoScript.start("listen", args)) {
       script.ready();
@@ -69,7 +75,7 @@ class SocketIoClusterTest extends ClusterTestBase {
         .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", "over the bridge")))).await();
       HttpResponse<Buffer> published = http.post(port(0), "127.0.0.1", "/api/v1/publish")
         .putHeader("Authorization", "Bearer " + KEY)
-        .sendJsonObject(new JsonObject().put("userId", "u2").put("event", "ping").put("data", new JsonObject().put("n", 1))).await();
+        .sendJsonObject(new JsonObject().put("userId", "u2").put("event", "ping").put("data", notified)).await();
       assertThat(published.statusCode()).as(published.bodyAsString()).isEqualTo(202);
       bridge.request("ecb.sendMessage", headers, new JsonObject()
         .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", "marker-sio-c")))).await();
@@ -77,6 +83,8 @@ class SocketIoClusterTest extends ClusterTestBase {
       bridge.close().await();
 
       for (String socket : new String[]{"a", "b"}) {
+        assertThat(result.getJsonObject("sockets").getJsonObject(socket).getJsonArray("acks")).as(socket)
+          .isNotEmpty().allSatisfy(ack -> assertThat(((JsonObject) ack).getMap()).containsKey("offset").doesNotContainKey("error"));
         List<Object> messages = payloads(result, socket, "message");
         assertThat(messages).as(socket).hasSize(2);
         JsonObject live = (JsonObject) messages.get(0);
@@ -90,14 +98,15 @@ class SocketIoClusterTest extends ClusterTestBase {
       List<Object> pushed = payloads(result, "b", "notification");
       assertThat(pushed).singleElement().satisfies(p -> {
         assertThat(((JsonObject) p).getString("event")).isEqualTo("ping");
-        assertThat(((JsonObject) p).getJsonObject("data")).isEqualTo(new JsonObject().put("n", 1));
+        assertThat(((JsonObject) p).getJsonObject("data")).isEqualTo(notified);
       });
     }
   }
 
-  private String socketToken(int node, String userId) {
+  /** A notify socket token for a userToken whose channels claim names {@code channels}. */
+  private String socketToken(int node, String userId, String... channels) {
     HttpResponse<Buffer> r = http.get(port(node), "127.0.0.1", "/authorize")
-      .putHeader("Authorization", "Bearer " + backend.userToken(userId)).send().await();
+      .putHeader("Authorization", "Bearer " + backend.userToken(userId, new JsonArray(List.of(channels)))).send().await();
     assertThat(r.statusCode()).isEqualTo(200);
     return r.bodyAsJsonObject().getString("token");
   }
@@ -108,18 +117,19 @@ class SocketIoClusterTest extends ClusterTestBase {
     return r.bodyAsJsonObject().getInteger("delivered");
   }
 
-  private JsonObject notifySocket(String name, int node, String userId, String channel) {
+  /** A socket of {@code userId} joining {@code channel}, with a token whose user may join {@code allowed}. */
+  private JsonObject notifySocket(String name, int node, String userId, String channel, String... allowed) {
     return new JsonObject().put("name", name).put("url", url(node)).put("plain", true)
-      .put("auth", new JsonObject().put("token", socketToken(node, userId)).put("keycloakID", userId).put("channel", channel))
+      .put("auth", new JsonObject().put("token", socketToken(node, userId, allowed)).put("keycloakID", userId).put("channel", channel))
       .put("events", new JsonArray().add("notification"));
   }
 
   @Test
   void theThreeNotifyTargetsReachExactlyTheRightSockets() {
     JsonObject args = new JsonObject().put("marker", "marker-notify").put("sockets", new JsonArray()
-      .add(notifySocket("aliceC1", 0, "alice-sio", "c1-sio"))
-      .add(notifySocket("aliceC2", 1, "alice-sio", "c2-sio"))
-      .add(notifySocket("bobC1", 1, "bob-sio", "c1-sio")));
+      .add(notifySocket("aliceC1", 0, "alice-sio", "c1-sio", "c1-sio", "c2-sio"))
+      .add(notifySocket("aliceC2", 1, "alice-sio", "c2-sio", "c1-sio", "c2-sio"))
+      .add(notifySocket("bobC1", 1, "bob-sio", "c1-sio", "c1-sio")));
 
     try (SocketIoScript script = SocketIoScript.start("listen", args)) {
       script.ready();
@@ -140,11 +150,40 @@ class SocketIoClusterTest extends ClusterTestBase {
 
   @Test
   void aNotifySocketWithAForeignKeycloakIdIsRefused() {
+    // The channel is carol's to join: only the keycloakID is wrong.
     JsonObject r = SocketIoScript.run("badToken", new JsonObject().put("url", url(0)).put("nsp", "")
-      .put("auth", new JsonObject().put("token", socketToken(0, "carol-sio")).put("keycloakID", "mallory").put("channel", "c1")));
+      .put("auth", new JsonObject().put("token", socketToken(0, "carol-sio", "c1")).put("keycloakID", "mallory").put("channel", "c1")));
     assertThat(r.getString("message")).isEqualTo("FORBIDDEN");
     JsonObject bad = SocketIoScript.run("badToken", new JsonObject().put("url", url(1)).put("nsp", "")
       .put("auth", new JsonObject().put("token", "forged").put("keycloakID", "carol-sio").put("channel", "c1")));
     assertThat(bad.getString("message")).isEqualTo("UNAUTHORIZED");
+  }
+
+  /** SPEC 8: a notify socket joins a channel only if the userToken's channels claim or channels.public names it. */
+  @Test
+  void aNotifySocketMayJoinOnlyTheChannelsItsTokenOrTheConfigAllows() {
+    String dave = socketToken(1, "dave-sio", "d1-sio");
+    for (String channel : new String[]{"d2-sio", "d1-sio-other", "D1-SIO"}) {
+      JsonObject r = SocketIoScript.run("badToken", new JsonObject().put("url", url(1)).put("nsp", "")
+        .put("auth", new JsonObject().put("token", dave).put("keycloakID", "dave-sio").put("channel", channel)));
+      assertThat(r.getString("message")).as(channel).isEqualTo("FORBIDDEN");
+      assertThat(r.getJsonObject("data").getString("code")).isEqualTo("FORBIDDEN");
+    }
+    // A token without the claim joins only the public channels; on allowed channels both users connect.
+    String erin = socketToken(0, "erin-sio");
+    JsonObject refused = SocketIoScript.run("badToken", new JsonObject().put("url", url(0)).put("nsp", "")
+      .put("auth", new JsonObject().put("token", erin).put("keycloakID", "erin-sio").put("channel", "d1-sio")));
+    assertThat(refused.getString("message")).isEqualTo("FORBIDDEN");
+    JsonObject args = new JsonObject().put("marker", "marker-allowed").put("sockets", new JsonArray()
+      .add(notifySocket("daveD1", 1, "dave-sio", "d1-sio", "d1-sio"))
+      .add(notifySocket("erinPublic", 0, "erin-sio", PUBLIC_CHANNEL)));
+    try (SocketIoScript script = SocketIoScript.start("listen", args)) {
+      script.ready();
+      assertThat(notify(0, new JsonObject().put("channel", "d1-sio").put("msg", "marker-allowed"))).isEqualTo(1);
+      assertThat(notify(1, new JsonObject().put("channel", PUBLIC_CHANNEL).put("msg", "marker-allowed"))).isEqualTo(1);
+      JsonObject result = script.result();
+      assertThat(payloads(result, "daveD1", "notification")).containsExactly("marker-allowed");
+      assertThat(payloads(result, "erinPublic", "notification")).containsExactly("marker-allowed");
+    }
   }
 }

@@ -7,17 +7,25 @@ import io.ecb.support.TestNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +40,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SocketIoProtocolTest extends NodeTestBase {
 
   private static final String PATH = "/socket.io/?EIO=4&transport=polling";
+  private static final int FAILED_AUTH_PER_SECOND = 3;
+
+  /**
+   * Held for the whole test: Vert.x closes the connections of a client that is no longer
+   * referenced, which a garbage collection during a handshake would otherwise do to it.
+   */
+  private WebSocketClient webSockets;
+
+  @Override
+  protected void configure(JsonObject config) {
+    // A small budget of failed token checks, so that a test runs past it in a few packets.
+    config.getJsonObject("limits").put("failedAuthPerSecond", FAILED_AUTH_PER_SECOND);
+  }
+
+  @BeforeEach
+  void webSocketClient() {
+    webSockets = vertx.createWebSocketClient();
+  }
+
+  @AfterEach
+  void closeWebSocketClient() {
+    webSockets.close().await();
+  }
 
   private HttpRequest<Buffer> get(String uri) {
     return http.get(node.port(), "127.0.0.1", uri);
@@ -92,7 +123,7 @@ class SocketIoProtocolTest extends NodeTestBase {
   void aForeignOriginCannotOpenOrUpgrade() {
     String sid = open();
     for (String uri : new String[]{"/socket.io/?EIO=4&transport=websocket", "/socket.io/?EIO=4&transport=websocket&sid=" + sid}) {
-      Future<WebSocket> refused = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(node.port())
+      Future<WebSocket> refused = webSockets.connect(new WebSocketConnectOptions().setPort(node.port())
         .setHost("127.0.0.1").setURI(uri).addHeader("Origin", "https://evil.example"));
       Throwable failure = refused.transform(ar -> Future.succeededFuture(ar.cause())).await();
       assertThat(failure).isInstanceOf(io.vertx.core.http.UpgradeRejectedException.class);
@@ -189,13 +220,23 @@ class SocketIoProtocolTest extends NodeTestBase {
     assertThat(node.node.socketIo.slowConsumers.sum()).isPositive();
   }
 
-  @Test
-  void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
-    WebSocket ws = vertx.createWebSocketClient().connect(node.port(), "127.0.0.1", "/socket.io/?EIO=4&transport=websocket").await();
-    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
-    Promise<Short> closed = Promise.promise();
+  /**
+   * A WebSocket whose handlers are set before it connects, so that nothing the server sends at
+   * once (the open packet) arrives before them.
+   */
+  private WebSocket webSocket(WebSocketClient client, int port, LinkedBlockingQueue<String> in, Promise<Short> closed) {
+    ClientWebSocket ws = client.webSocket();
     ws.textMessageHandler(in::add);
     ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    return ws.connect(new WebSocketConnectOptions().setPort(port).setHost("127.0.0.1")
+      .setURI("/socket.io/?EIO=4&transport=websocket")).await();
+  }
+
+  @Test
+  void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
+    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+    Promise<Short> closed = Promise.promise();
+    WebSocket ws = webSocket(webSockets, node.port(), in, closed);
     ws.writeTextMessage("40/chat,{}").await();
     ws.writeTextMessage("42/chat,[\"getThreads\",{\"x\":\"" + "z".repeat(70_000) + "\"}]");
     assertThat(closed.future().await()).isNotNull();
@@ -204,12 +245,9 @@ class SocketIoProtocolTest extends NodeTestBase {
   @Test
   void aStoppingNodeClosesItsSessionsSoClientsReconnectElsewhere() throws Exception {
     TestNode other = TestNode.start(TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa())).await();
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(other.port()).setHost("127.0.0.1")
-      .setURI("/socket.io/?EIO=4&transport=websocket")).await();
     LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
     Promise<Short> closed = Promise.promise();
-    ws.textMessageHandler(in::add);
-    ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
+    webSocket(webSockets, other.port(), in, closed);
     assertThat(in.poll(10, TimeUnit.SECONDS)).startsWith("0{");
 
     String sid = new JsonObject(http.get(other.port(), "127.0.0.1", PATH).send().await().bodyAsString().substring(1)).getString("sid");
@@ -223,5 +261,91 @@ class SocketIoProtocolTest extends NodeTestBase {
     HttpResponse<Buffer> last = waiting.await();
     assertThat(last.statusCode()).isEqualTo(200);
     assertThat(last.body().toString(StandardCharsets.UTF_8)).isEqualTo("1");
+  }
+
+  // Failed token checks (SPEC 3b, 8): each test presents its bad tokens from its own loopback
+  // address, so no other test inherits a spent address budget.
+
+  /** A well-formed RS256 userToken whose signature is wrong: a full signature check each time it is looked at. */
+  private String badlySigned() {
+    String[] p = backend.userToken("u-bad").split("\\.");
+    byte[] sig = Base64.getUrlDecoder().decode(p[2]);
+    sig[sig.length / 2] ^= 0x55;
+    return p[0] + "." + p[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+  }
+
+  private long signatureChecks() {
+    return node.node.chat.tokens().signatureChecks.sum();
+  }
+
+  private static String connectWith(String userToken) {
+    return "40/chat," + new JsonObject().put("userToken", userToken).encode();
+  }
+
+  /** The code of a /chat CONNECT_ERROR packet, checking its shape. */
+  private static String connectErrorCode(String packet) {
+    assertThat(packet).startsWith("44/chat,");
+    JsonObject error = new JsonObject(packet.substring("44/chat,".length()));
+    assertThat(error.getString("message")).isEqualTo(error.getJsonObject("data").getString("code"));
+    return error.getString("message");
+  }
+
+  @Test
+  void aWebSocketPastItsFailedTokenChecksGetsRateLimitedAndIsClosed() throws Exception {
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setLocalAddress("127.0.0.5"));
+    try {
+      LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+      Promise<Short> closed = Promise.promise();
+      WebSocket ws = webSocket(client, node.port(), in, closed);
+      assertThat(in.poll(10, TimeUnit.SECONDS)).startsWith("0{");
+      long before = signatureChecks();
+      String bad = badlySigned();
+      List<String> codes = new ArrayList<>();
+      // The budget refills while the test runs: keep going until it is spent, within reason.
+      while (codes.isEmpty() || codes.get(codes.size() - 1).equals("UNAUTHORIZED")) {
+        assertThat(codes).as("refused past the budget").hasSizeLessThan(10 * FAILED_AUTH_PER_SECOND);
+        ws.writeTextMessage(connectWith(bad)).await();
+        String answer = in.poll(10, TimeUnit.SECONDS);
+        assertThat(answer).as("an answer to CONNECT %d", codes.size() + 1).isNotNull();
+        codes.add(connectErrorCode(answer));
+      }
+      assertThat(codes.subList(0, FAILED_AUTH_PER_SECOND)).containsOnly("UNAUTHORIZED");
+      assertThat(codes.get(codes.size() - 1)).isEqualTo("RATE_LIMITED");
+      assertThat(closed.future().await()).isEqualTo(EngineSession.AUTH_FAILURES);
+      // The refused CONNECT cost no signature check.
+      assertThat(signatureChecks() - before).isEqualTo(codes.size() - 1);
+      assertThat(in).isEmpty();
+    } finally {
+      client.close().await();
+    }
+  }
+
+  @Test
+  void aPollingSessionPastItsFailedTokenChecksGetsRateLimitedAndEnds() {
+    WebClient client = WebClient.create(vertx, new WebClientOptions().setLocalAddress("127.0.0.6"));
+    try {
+      HttpResponse<Buffer> opened = client.get(node.port(), "127.0.0.1", PATH).send().await();
+      String sid = new JsonObject(opened.bodyAsString().substring(1)).getString("sid");
+      String bad = badlySigned();
+      List<String> codes = new ArrayList<>();
+      while (codes.isEmpty() || codes.get(codes.size() - 1).equals("UNAUTHORIZED")) {
+        assertThat(codes).as("refused past the budget").hasSizeLessThan(10 * FAILED_AUTH_PER_SECOND);
+        HttpResponse<Buffer> posted = client.post(node.port(), "127.0.0.1", PATH + "&sid=" + sid)
+          .sendBuffer(Buffer.buffer(connectWith(bad))).await();
+        assertThat(posted.bodyAsString()).isEqualTo("ok");
+        HttpResponse<Buffer> polled = client.get(node.port(), "127.0.0.1", PATH + "&sid=" + sid).send().await();
+        assertThat(polled.statusCode()).isEqualTo(200);
+        List<String> packets = EngineIo.decodePayload(polled.bodyAsString());
+        assertThat(packets).hasSize(1);
+        codes.add(connectErrorCode(packets.get(0)));
+      }
+      assertThat(codes.subList(0, FAILED_AUTH_PER_SECOND)).containsOnly("UNAUTHORIZED");
+      assertThat(codes.get(codes.size() - 1)).isEqualTo("RATE_LIMITED");
+      // The answer was the session's last packet: it is gone.
+      assertError(client.get(node.port(), "127.0.0.1", PATH + "&sid=" + sid).send().await(), 400, 1);
+      assertThat(node.node.socketIo.sessions).doesNotContainKey(sid);
+    } finally {
+      client.close();
+    }
   }
 }

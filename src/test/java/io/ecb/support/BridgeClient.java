@@ -61,19 +61,24 @@ public final class BridgeClient {
   }
 
   public static Future<BridgeClient> connect(Vertx vertx, int port) {
-    return new BridgeClient(vertx, false).open(port, null, null);
+    return new BridgeClient(vertx, false).open(port, null, null, Map.of());
   }
 
   public static Future<BridgeClient> connect(Vertx vertx, int port, boolean raw, String origin) {
-    return new BridgeClient(vertx, raw).open(port, origin, null);
+    return new BridgeClient(vertx, raw).open(port, origin, null, Map.of());
   }
 
   /** A client whose connection comes from {@code localAddress} (another loopback address, e.g. 127.0.0.2). */
   public static Future<BridgeClient> connectFrom(Vertx vertx, int port, String localAddress) {
-    return new BridgeClient(vertx, false).open(port, null, localAddress);
+    return new BridgeClient(vertx, false).open(port, null, localAddress, Map.of());
   }
 
-  private Future<BridgeClient> open(int port, String origin, String localAddress) {
+  /** As {@link #connectFrom(Vertx, int, String)}, with {@code headers} on the upgrade request (as a proxy adds them). */
+  public static Future<BridgeClient> connectFrom(Vertx vertx, int port, String localAddress, Map<String, String> headers) {
+    return new BridgeClient(vertx, false).open(port, null, localAddress, headers);
+  }
+
+  private Future<BridgeClient> open(int port, String origin, String localAddress, Map<String, String> headers) {
     // Large enough for a recovery reply with hundreds of missed messages. A fixed receive buffer:
     // left to autotune, loopback grows it to tcp_rmem's maximum (32 MiB here), so a paused client
     // would absorb more than a thread's whole history before the server saw it fall behind.
@@ -82,6 +87,7 @@ public final class BridgeClient {
     String uri = raw ? "/eventbus/websocket" : "/eventbus/123/" + UUID.randomUUID().toString().substring(0, 8) + "/websocket";
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     if (origin != null) options.addHeader("Origin", origin);
+    headers.forEach(options::addHeader);
     Promise<BridgeClient> opened = Promise.promise();
     // Handlers are in place before connecting: the server's first frame can arrive together with
     // the handshake, before a connect() callback would run.

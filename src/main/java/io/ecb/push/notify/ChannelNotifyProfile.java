@@ -77,9 +77,7 @@ public final class ChannelNotifyProfile {
     this.node = node;
     this.vertx = node.vertx;
     this.cluster = node.engine;
-    JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
-    JsonObject conf = push.getJsonObject("notify", new JsonObject());
-    this.tokenSeconds = conf.getLong("tokenSeconds", 300L);
+    this.tokenSeconds = node.config.push.notify.tokenSeconds;
     // From config (or derived from it), never from a cluster map: see ClusterSecrets.
     this.secret = Future.succeededFuture(ClusterSecrets.of(node.config).notifyKey());
     this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.nodeId()))

@@ -5,6 +5,7 @@ import io.ecb.cluster.ClusterSecrets;
 import io.ecb.auth.Caller;
 import io.ecb.auth.FailedChecks;
 import io.ecb.http.ChatApi;
+import io.ecb.http.ClientAddress;
 import io.ecb.push.PushApi;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -55,13 +56,16 @@ public final class ChannelSenderProfile {
   /** Live connections on this node (closed with 3050 when the node stops). */
   final Set<SenderConnection> connections = ConcurrentHashMap.newKeySet();
   private final EcbNode node;
+  /** How often a quiet connection gets a ping (http.keepAliveSeconds). */
+  final long keepAliveMs;
   private final Future<ChannelSecrets> secrets;
   private volatile ChannelSecrets readySecrets;
 
   public ChannelSenderProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    this.config = SenderConfig.from(node.config.json);
+    this.config = SenderConfig.from(node.config.push.channelSender);
+    this.keepAliveMs = node.config.http.keepAliveSeconds * 1000;
     this.store = new ChannelStore(node.engine,
       config.channelTtlSeconds(), config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.
@@ -320,7 +324,9 @@ public final class ChannelSenderProfile {
     if (ctx.request().getHeader("Sec-WebSocket-Protocol") != null) {
       ctx.response().putHeader("Sec-WebSocket-Protocol", "json_flow");
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, ref));
+    var connection = ctx.request().connection();
+    var client = ClientAddress.of(ctx);
+    ctx.request().toWebSocket().onSuccess(ws -> new WsConnection(this, ws, connection, client, ref));
   }
 
   /** {@code GET /ext/sse?channel=<ref>} with {@code Authorization: Bearer <channel_secret>}. */

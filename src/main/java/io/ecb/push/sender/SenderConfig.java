@@ -1,10 +1,11 @@
 package io.ecb.push.sender;
 
-import io.vertx.core.json.JsonObject;
+import io.ecb.config.EcbConfig;
 
 /**
- * Settings of the Channel Sender profile, from {@code push.channelSender} (defaults in
- * ecb-defaults.json; each can be overridden like every key, e.g. {@code ECB_PUSH_CHANNEL_SENDER_OPEN}).
+ * Settings of the Channel Sender profile, from {@code push.channelSender} ({@link EcbConfig.ChannelSender};
+ * defaults in ecb-defaults.json; each can be overridden like every key, e.g.
+ * {@code ECB_PUSH_CHANNEL_SENDER_OPEN}).
  *
  * @param open               REST calls need no publisher API key (the original had no auth)
  * @param secret             server secret signing channel secrets; empty = derived (see ClusterSecrets)
@@ -23,34 +24,9 @@ record SenderConfig(boolean open, String secret, long maxAgeSeconds, long authTi
                     long initialRedeliveryMs, long maxRedeliveryMs, int maxRedeliveries, int maxPending,
                     int batchLimit, long channelTtlSeconds, long resyncMs, int maxBodyBytes) {
 
-  static SenderConfig from(JsonObject root) {
-    JsonObject push = root.getJsonObject("push");
-    JsonObject c = push == null ? null : push.getJsonObject("channelSender");
-    if (c == null) c = new JsonObject();
-    return new SenderConfig(
-      bool(c.getValue("open")),
-      c.getString("secret", ""),
-      num(c, "maxAgeSeconds", 900),
-      num(c, "authTimeoutSeconds", 10),
-      num(c, "initialRedeliveryMs", 1000),
-      num(c, "maxRedeliveryMs", 3000),
-      (int) num(c, "maxRedeliveries", 20),
-      (int) num(c, "maxPending", 100),
-      (int) num(c, "batchLimit", 10),
-      num(c, "channelTtlSeconds", 3600),
-      num(c, "resyncMs", 5000),
-      (int) num(c, "maxBodyBytes", 1048576));
-  }
-
-  /** Environment overrides arrive as strings; accept both forms. */
-  private static long num(JsonObject c, String key, long def) {
-    Object v = c.getValue(key);
-    if (v instanceof Number n) return n.longValue();
-    if (v instanceof String s && !s.isBlank()) return Long.parseLong(s.trim());
-    return def;
-  }
-
-  private static boolean bool(Object v) {
-    return v instanceof Boolean b ? b : v instanceof String s && Boolean.parseBoolean(s.trim());
+  static SenderConfig from(EcbConfig.ChannelSender c) {
+    return new SenderConfig(c.open, c.secret == null ? "" : c.secret, c.maxAgeSeconds, c.authTimeoutSeconds,
+      c.initialRedeliveryMs, c.maxRedeliveryMs, c.maxRedeliveries, c.maxPending,
+      c.batchLimit, c.channelTtlSeconds, c.resyncMs, c.maxBodyBytes);
   }
 }

@@ -7,7 +7,8 @@ import io.vertx.core.json.JsonArray;
 /**
  * The SSE transport ({@code GET /ext/sse?channel=<ref>}, {@code Authorization: Bearer <secret>}):
  * one {@code data: [mid,cid,event,data]} frame per message, acked automatically once written
- * (SSE clients cannot send acks). A comment line is sent every 25 s to keep proxies from timing out.
+ * (SSE clients cannot send acks). A comment line is sent every http.keepAliveSeconds (25 s) to keep
+ * proxies from timing out.
  */
 final class SseConnection extends SenderConnection {
 
@@ -34,7 +35,7 @@ final class SseConnection extends SenderConnection {
       .putHeader("Connection", "keep-alive")
       .putHeader("Access-Control-Allow-Origin", "*")
       .write(":ok\n\n");
-    keepAlive = vertx.setPeriodic(25_000, t -> response.write(":\n\n"));
+    keepAlive = vertx.setPeriodic(profile.keepAliveMs, t -> response.write(":\n\n"));
   }
 
   @Override

@@ -1,10 +1,13 @@
 package io.ecb.push.sender;
 
 import io.ecb.auth.Caller;
+import io.ecb.http.ConnectionGuard;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.net.SocketAddress;
 
 /**
  * The WebSocket transport ({@code /ext/socket?channel=<ref>}), JSON flavour. Client text frames:
@@ -16,15 +19,18 @@ import io.vertx.core.json.JsonArray;
 final class WsConnection extends SenderConnection {
 
   private final ServerWebSocket ws;
+  private final HttpConnection connection;
+  /** The client address of the upgrade request, which failed secrets are charged against. */
+  private final SocketAddress client;
   private boolean authStarted;
   private final long authTimer;
   private long pingTimer = -1;
-  /** Well inside the default 60 s idle timeout, like the SSE keep-alives. */
-  private static final long PING_MS = 25_000;
 
-  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, String ref) {
+  WsConnection(ChannelSenderProfile profile, ServerWebSocket ws, HttpConnection connection, SocketAddress client, String ref) {
     super(profile, ref);
     this.ws = ws;
+    this.connection = connection;
+    this.client = client;
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
     ws.closeHandler(v -> {
@@ -39,7 +45,7 @@ final class WsConnection extends SenderConnection {
     });
     // Clients send hb:: only when they like; a WebSocket ping (answered by every client's
     // WebSocket stack) keeps a quiet connection inside the server's idle timeout.
-    pingTimer = vertx.setPeriodic(PING_MS, t -> ws.writePing(Buffer.buffer()));
+    pingTimer = vertx.setPeriodic(profile.keepAliveMs, t -> ws.writePing(Buffer.buffer()));
   }
 
   private void onText(String text) {
@@ -67,7 +73,7 @@ final class WsConnection extends SenderConnection {
   }
 
   private void authenticate(String secret) {
-    ChannelSecrets.Verified v = profile.verifySecret(Caller.request(ws.remoteAddress()), secret, ref);
+    ChannelSecrets.Verified v = profile.verifySecret(Caller.request(client), secret, ref);
     if (v == null) {
       close(RETRY_LATER); // too many bad secrets from this address: not even checked
       return;
@@ -106,5 +112,6 @@ final class WsConnection extends SenderConnection {
     vertx.cancelTimer(pingTimer);
     if (ws.isClosed()) return;
     ws.close(NORMAL.equals(reason) ? (short) 1000 : (short) 1001, reason);
+    ConnectionGuard.dropAfter(connection, 10_000);
   }
 }

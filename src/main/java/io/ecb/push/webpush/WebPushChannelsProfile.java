@@ -57,9 +57,7 @@ public final class WebPushChannelsProfile {
   public WebPushChannelsProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    JsonObject push = node.config.json.getJsonObject("push", new JsonObject());
-    JsonObject conf = push.getJsonObject("webpush", new JsonObject());
-    this.enabled = conf.getBoolean("enabled", true);
+    this.enabled = node.config.push.webpush.enabled;
     this.registrations = node.engine.state(REGISTRATIONS);
     this.pushes = node.engine.state(PUSHES);
   }

@@ -4,6 +4,7 @@ import io.ecb.bridge.CloseReason;
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeTestBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class NotifyTokenFloodTest extends NodeTestBase {
 
     // A client from another address gets its socket token and registers with it.
     HttpResponse<Buffer> r = http.get(node.port(), "127.0.0.1", "/authorize")
-      .putHeader("Authorization", "Bearer " + backend.userToken("u2")).send().await();
+      .putHeader("Authorization", "Bearer " + backend.userToken("u2", new JsonArray().add("news"))).send().await();
     assertThat(r.statusCode()).isEqualTo(200);
     BridgeClient control = BridgeClient.connectFrom(vertx, node.port(), "127.0.0.2").await();
     control.register("ecb.notify.news", new JsonObject().put("token", r.bodyAsJsonObject().getString("token")).put("keycloakID", "u2")).await();
