@@ -1,6 +1,5 @@
 package io.ecb;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ecb.auth.FailedChecks;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
@@ -9,10 +8,12 @@ import io.ecb.chat.ChatService;
 import io.ecb.chat.SendDedup;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.cluster.ClusterSetup;
+import io.ecb.cluster.HazelcastEngine;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
-import io.ecb.delivery.StreamLog;
+import io.ecb.engine.Engine;
+import io.ecb.engine.StreamLog;
 import io.ecb.demo.DemoBackend;
 import io.ecb.http.ChatApi;
 import io.ecb.http.ClientAddress;
@@ -46,6 +47,8 @@ public final class EcbNode {
 
   public final Vertx vertx;
   public final EcbConfig config;
+  /** What the node keeps cluster-wide: stream log, once-store, the push profiles' state. */
+  public final Engine engine;
   public final ChatService chat;
   public final BackendClient backend;
   public final Fanout fanout;
@@ -76,18 +79,18 @@ public final class EcbNode {
     this.vertx = vertx;
     this.config = config;
     this.clientAddress = clientAddress;
-    HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
-    StreamLog log = new StreamLog(vertx, hz, config.history);
+    this.engine = new HazelcastEngine(vertx, config.history);
+    StreamLog log = engine.streams();
     this.publisher = new Publisher(vertx, log);
     this.fanout = new Fanout(vertx, log, config.history.gapWaitMs);
     this.backend = new BackendClient(vertx, config.backend);
-    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(vertx, hz, config.limits.dedupSeconds, config.limits.dedupPerUser), config);
+    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(engine.once(), config.limits.dedupSeconds, config.limits.dedupPerUser), config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);
     this.connections = new ConnectionGuard(config, clientAddress);
     this.demo = config.demo.enabled ? new DemoBackend(vertx, config) : null;
-    this.push = new PushService(vertx, publisher, fanout);
+    this.push = new PushService(vertx, publisher, fanout, engine);
     this.pushApi = new PushApi(push, config);
     this.notify = new ChannelNotifyProfile(this);
     this.webPush = new WebPushChannelsProfile(this);

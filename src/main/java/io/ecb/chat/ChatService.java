@@ -8,7 +8,7 @@ import io.ecb.backend.BackendClient;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.StreamGrant;
-import io.ecb.delivery.StreamLog;
+import io.ecb.engine.StreamLog;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

@@ -1,5 +1,6 @@
 package io.ecb.delivery;
 
+import io.ecb.engine.StreamLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

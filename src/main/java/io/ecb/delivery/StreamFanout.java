@@ -1,5 +1,6 @@
 package io.ecb.delivery;
 
+import io.ecb.engine.StreamLog;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -121,11 +122,12 @@ final class StreamFanout {
     if (!readEpoch.equals(epoch)) return;
     if (ar.succeeded()) {
       for (StreamLog.Appended a : ar.result()) {
-        if (a.offset() == last + 1) {
-          dispatch(new Delivery(stream, Streams.address(stream), Buffer.buffer(a.json()), a.offset(), a.epoch()));
-          last = a.offset();
-          fanout.gapsFilled.increment();
-        }
+        if (a.offset() != last + 1) continue;
+        // A payload whose live copy is held already did not go missing: only the others count as filled.
+        Delivery live = early.remove(a.offset());
+        dispatch(live != null ? live : new Delivery(stream, Streams.address(stream), Buffer.buffer(a.json()), a.offset(), a.epoch()));
+        last = a.offset();
+        if (live == null) fanout.gapsFilled.increment();
       }
     }
     if (!early.isEmpty() && early.firstKey() > last + 1) {

@@ -9,7 +9,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
-import io.ecb.delivery.StreamLog;
+import io.ecb.engine.StreamLog;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,8 +1,6 @@
 package io.ecb.ops;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ecb.EcbNode;
-import io.ecb.cluster.ClusterSetup;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -16,8 +14,8 @@ import java.util.UUID;
 
 /**
  * Liveness ({@code GET /health}: the process answers) and readiness ({@code GET /ready}: the node
- * should get traffic). Ready means: not draining, this Hazelcast member is safe (each of its
- * partitions has its backup, so losing a member loses no history), a message makes the round trip over the
+ * should get traffic). Ready means: not draining, this node's share of the engine's state is safe (each of
+ * its partitions has its backup, so losing a member loses no history), a message makes the round trip over the
  * clustered event bus, and the customer backend's circuit is not open.
  */
 public final class NodeHealth {
@@ -43,12 +41,11 @@ public final class NodeHealth {
   }
 
   public Handler<RoutingContext> readiness() {
-    HazelcastInstance hz = ClusterSetup.manager(vertx).getHazelcastInstance();
     HealthChecks checks = HealthChecks.create(vertx)
       .register("accepting", p -> p.complete(draining ? Status.KO() : Status.OK()))
       // This member's own partitions have their backups; the cluster-wide check would make every
       // pod unready at once while partitions migrate during a rollout.
-      .register("cluster-safe", 2000, p -> vertx.executeBlocking(() -> hz.getPartitionService().isLocalMemberSafe(), false)
+      .register("cluster-safe", 2000, p -> node.engine.safe()
         .onComplete(ar -> p.complete(ar.succeeded() && ar.result() ? Status.OK() : Status.KO())))
       .register("event-bus", 2000, p -> vertx.eventBus().request(pingAddress, "ping", new DeliveryOptions().setSendTimeout(1500))
         .onComplete(ar -> p.complete(ar.succeeded() ? Status.OK() : Status.KO())))

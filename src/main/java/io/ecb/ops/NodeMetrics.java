@@ -35,8 +35,8 @@ public final class NodeMetrics {
     counter("ecb_deliveries", node.fanout.delivered, "Payloads written to connections");
     counter("ecb_gap_filled_messages", node.fanout.gapsFilled, "Payloads missing from the event bus and delivered from history");
     counter("ecb_dropped_messages", node.fanout.lost, "Payloads neither delivered live nor found in history");
-    counter("ecb_recovered_messages", node.publisher.log().recovered, "Missed payloads returned to reconnecting clients");
-    counter("ecb_unrecoverable_recoveries", node.publisher.log().unrecoverable, "Recoveries history could not cover");
+    counter("ecb_recovered_messages", node.publisher.log().recoveredMessages(), "Missed payloads returned to reconnecting clients");
+    counter("ecb_unrecoverable_recoveries", node.publisher.log().unrecoverableRecoveries(), "Recoveries history could not cover");
     Gauge.builder("ecb_history_bytes", node.publisher.log(), l -> l.historyBytes())
       .description("Bytes of stream history this node owns (bounded by history.maxBytes)").register(registry);
     counter("ecb_history_evicted_streams", node.publisher.log().evictedStreams(), "Streams whose history was evicted to stay under history.maxBytes");

@@ -1,18 +1,16 @@
 package io.ecb.push;
 
-import com.hazelcast.map.IMap;
 import io.ecb.chat.EcbException;
-import io.ecb.cluster.ClusterMaps;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.Streams;
+import io.ecb.engine.Engine;
+import io.ecb.engine.OnceStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,24 +25,23 @@ import java.util.UUID;
  */
 public final class PushService {
 
-  public static final String PUBLISHED = "ecb.push.published";
   private static final long IDEMPOTENCY_SECONDS = 300;
 
   private final Vertx vertx;
   private final Publisher publisher;
   private final Fanout fanout;
-  private final HazelcastClusterManager cluster;
-  private final IMap<String, String> published;
+  private final Engine cluster;
+  private final OnceStore published;
   private final MessageConsumer<String> statsConsumer;
 
-  public PushService(Vertx vertx, Publisher publisher, Fanout fanout) {
+  public PushService(Vertx vertx, Publisher publisher, Fanout fanout, Engine engine) {
     this.vertx = vertx;
     this.publisher = publisher;
     this.fanout = fanout;
-    this.cluster = ClusterSetup.manager(vertx);
-    this.published = cluster.getHazelcastInstance().getMap(PUBLISHED);
+    this.cluster = engine;
+    this.published = engine.once();
     // Each node answers for its own followers; the API sums the answers of the nodes alive now.
-    this.statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.getNodeId()))
+    this.statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.nodeId()))
       .handler(m -> m.reply(fanout.localSubscribers(m.body())));
   }
 
@@ -66,10 +63,10 @@ public final class PushService {
   public Future<Void> publish(String channel, String userId, JsonObject payload, boolean callerMessageId) {
     if (!callerMessageId) return send(channel, userId, payload);
     String messageId = payload.getString("messageId");
-    return ClusterMaps.putIfAbsent(vertx, published, messageId, "1", IDEMPOTENCY_SECONDS)
-      .compose(previous -> previous != null ? Future.<Void>succeededFuture()
+    return published.claim(messageId, IDEMPOTENCY_SECONDS)
+      .compose(claimed -> !claimed ? Future.<Void>succeededFuture()
         // If storing failed, forget the id so that the publisher's retry is not swallowed.
-        : send(channel, userId, payload).onFailure(e -> published.removeAsync(messageId)));
+        : send(channel, userId, payload).onFailure(e -> published.release(messageId)));
   }
 
   private Future<Void> send(String channel, String userId, JsonObject payload) {
@@ -89,7 +86,7 @@ public final class PushService {
   public Future<JsonObject> channelStats(String name) {
     String stream = Streams.channel(name);
     List<Future<Integer>> counts = new ArrayList<>();
-    for (String node : cluster.getNodes()) {
+    for (String node : cluster.nodes()) {
       counts.add(vertx.eventBus().<Integer>request(statsAddress(node), stream, new DeliveryOptions().setSendTimeout(2000))
         .map(m -> m.body()).otherwise(0));
     }

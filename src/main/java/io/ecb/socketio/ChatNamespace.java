@@ -4,7 +4,7 @@ import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
-import io.ecb.delivery.StreamLog;
+import io.ecb.engine.StreamLog;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

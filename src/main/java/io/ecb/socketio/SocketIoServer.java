@@ -9,7 +9,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
-import io.ecb.delivery.StreamLog;
+import io.ecb.engine.StreamLog;
 import io.ecb.http.ClientAddress;
 import io.ecb.http.Origins;
 import io.ecb.push.notify.ChannelNotifyProfile;

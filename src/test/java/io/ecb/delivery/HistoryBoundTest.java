@@ -1,5 +1,6 @@
 package io.ecb.delivery;
 
+import io.ecb.engine.StreamLog;
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeTestBase;
 import io.vertx.core.buffer.Buffer;

@@ -1,21 +1,18 @@
 package io.ecb.push.n10n;
 
-import com.hazelcast.map.IMap;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
-import io.ecb.cluster.ClusterMaps;
-import io.ecb.cluster.ClusterSetup;
+import io.ecb.engine.Engine;
+import io.ecb.engine.KeyedState;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Where each channel lives and the per-user counts the quotas need, cluster-wide: the Hazelcast
- * map {@code ecb.push.n10n.subjects} (userId → channelId → node, expiry, subscriptions), changed
+ * Where each channel lives and the per-user counts the quotas need, cluster-wide: the engine's
+ * keyed state {@code ecb.push.n10n.subjects} (userId → channelId → node, expiry, subscriptions), changed
  * by {@link Quota} on the key's owner. Entries of nodes that left the cluster or past their expiry
  * are ignored and pruned. Every future completes on the calling context.
  */
@@ -23,18 +20,16 @@ final class ChannelDirectory {
 
   static final String SUBJECTS = "ecb.push.n10n.subjects";
 
-  private final Vertx vertx;
-  private final HazelcastClusterManager cluster;
+  private final Engine cluster;
   final String nodeId;
-  private final IMap<String, HashMap<String, String>> subjects;
+  private final KeyedState<HashMap<String, String>> subjects;
   private final int channelsPerUser;
   private final int subscriptionsPerUser;
 
-  ChannelDirectory(Vertx vertx, int channelsPerUser, int subscriptionsPerUser) {
-    this.vertx = vertx;
-    this.cluster = ClusterSetup.manager(vertx);
-    this.nodeId = cluster.getNodeId();
-    this.subjects = cluster.getHazelcastInstance().getMap(SUBJECTS);
+  ChannelDirectory(Engine engine, int channelsPerUser, int subscriptionsPerUser) {
+    this.cluster = engine;
+    this.nodeId = cluster.nodeId();
+    this.subjects = cluster.state(SUBJECTS);
     this.channelsPerUser = channelsPerUser;
     this.subscriptionsPerUser = subscriptionsPerUser;
   }
@@ -56,7 +51,7 @@ final class ChannelDirectory {
 
   /** The node holding a live channel of this user, or null when there is none. */
   Future<String> nodeOf(String userId, String channelId) {
-    return ClusterMaps.future(vertx, subjects.getAsync(userId)).map(map -> {
+    return subjects.get(userId).map(map -> {
       String entry = map == null ? null : map.get(channelId);
       Quota.Entry e = entry == null ? null : Quota.Entry.parse(entry);
       return e == null || !e.alive(liveNodes()) ? null : e.nodeId();
@@ -64,15 +59,15 @@ final class ChannelDirectory {
   }
 
   private Set<String> liveNodes() {
-    return new HashSet<>(cluster.getNodes());
+    return new HashSet<>(cluster.nodes());
   }
 
   /**
-   * Runs {@code q} on the user's entry; completes on the calling context, so that what follows
+   * Runs {@code q} on the user's entry; the engine completes on the calling context, so that what follows
    * (a channel's start, its streams, the fanout) stays on the channel's event loop.
    */
   private Future<Void> quota(String userId, Quota q) {
-    return ClusterMaps.future(vertx, subjects.submitToKey(userId, q)).transform(ar -> {
+    return subjects.update(userId, q).transform(ar -> {
       if (ar.failed()) return Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "quota check failed; retry"));
       String result = ar.result();
       if (result.equals("ok")) return Future.succeededFuture();

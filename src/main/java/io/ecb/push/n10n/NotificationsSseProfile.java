@@ -78,7 +78,7 @@ public final class NotificationsSseProfile {
     this.channelsPerUser = conf.channelsPerUser;
     this.subscriptionsPerUser = conf.subscriptionsPerUser;
     this.channelsPerNode = conf.channelsPerNode;
-    this.directory = new ChannelDirectory(vertx, channelsPerUser, subscriptionsPerUser);
+    this.directory = new ChannelDirectory(node.engine, channelsPerUser, subscriptionsPerUser);
     this.consumer = vertx.eventBus().<JsonObject>consumer(nodeAddress(directory.nodeId)).handler(this::onForwarded);
     this.registry = new ChannelRegistry(vertx, channelsPerNode, heartbeatSeconds);
   }

@@ -1,6 +1,6 @@
 package io.ecb.push.n10n;
 
-import com.hazelcast.map.EntryProcessor;
+import io.ecb.engine.KeyedState;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,7 +12,7 @@ import java.util.Set;
  * OPEN adds a channel, SET changes its subscription count, CLOSE removes it; each first prunes
  * channels of departed nodes and past their expiry. Returns "ok", "missing", or the quota exceeded.
  */
-final class Quota implements EntryProcessor<String, HashMap<String, String>, String> {
+final class Quota implements KeyedState.Update<HashMap<String, String>, String> {
   private static final long serialVersionUID = 1L;
   static final int OPEN = 0, SET = 1, CLOSE = 2;
   private final int op;
@@ -51,7 +51,7 @@ final class Quota implements EntryProcessor<String, HashMap<String, String>, Str
   }
 
   @Override
-  public String process(Map.Entry<String, HashMap<String, String>> entry) {
+  public String apply(KeyedState.Entry<HashMap<String, String>> entry) {
     HashMap<String, String> channels = new HashMap<>();
     if (entry.getValue() != null) {
       entry.getValue().forEach((id, v) -> {

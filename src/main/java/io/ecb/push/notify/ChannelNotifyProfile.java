@@ -5,13 +5,13 @@ import io.ecb.auth.HmacSha256;
 import io.ecb.EcbNode;
 import io.ecb.chat.EcbException;
 import io.ecb.cluster.ClusterSecrets;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
 import io.ecb.http.HttpErrors;
 import io.ecb.http.Origins;
+import io.ecb.engine.Engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,7 +23,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -67,7 +66,7 @@ public final class ChannelNotifyProfile {
 
   private final EcbNode node;
   private final Vertx vertx;
-  private final HazelcastClusterManager cluster;
+  private final Engine cluster;
   private final long tokenSeconds;
   private final Future<byte[]> secret;
   private final MessageConsumer<JsonObject> deliverConsumer;
@@ -75,11 +74,11 @@ public final class ChannelNotifyProfile {
   public ChannelNotifyProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
-    this.cluster = ClusterSetup.manager(vertx);
+    this.cluster = node.engine;
     this.tokenSeconds = node.config.push.notify.tokenSeconds;
     // From config (or derived from it), never from a cluster map: see ClusterSecrets.
     this.secret = Future.succeededFuture(ClusterSecrets.of(node.config).notifyKey());
-    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.getNodeId()))
+    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.nodeId()))
       .handler(m -> m.reply(deliverHere(m.body())));
     node.bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);
   }
@@ -259,7 +258,7 @@ public final class ChannelNotifyProfile {
    */
   public Future<Integer> deliver(JsonObject target) {
     List<Future<Integer>> counts = new ArrayList<>();
-    for (String id : cluster.getNodes()) {
+    for (String id : cluster.nodes()) {
       counts.add(vertx.eventBus().<Integer>request(deliverAddress(id), target, new DeliveryOptions().setSendTimeout(5000))
         .map(m -> m.body()).otherwise(0));
     }

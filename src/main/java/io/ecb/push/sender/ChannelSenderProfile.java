@@ -4,7 +4,6 @@ import io.ecb.EcbNode;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.auth.Caller;
 import io.ecb.auth.FailedChecks;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.http.ChatApi;
 import io.ecb.http.ClientAddress;
 import io.ecb.push.PushApi;
@@ -67,7 +66,7 @@ public final class ChannelSenderProfile {
     this.vertx = node.vertx;
     this.config = SenderConfig.from(node.config.push.channelSender);
     this.keepAliveMs = node.config.http.keepAliveSeconds * 1000;
-    this.store = new ChannelStore(vertx, ClusterSetup.manager(vertx).getHazelcastInstance(),
+    this.store = new ChannelStore(node.engine,
       config.channelTtlSeconds(), config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.
     String serverSecret = ClusterSecrets.of(node.config).channelSenderSecret();

@@ -1,14 +1,11 @@
 package io.ecb.push.webpush;
 
-import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.IMap;
 import io.ecb.EcbNode;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.EcbException;
 import io.ecb.chat.ErrorCode;
-import io.ecb.cluster.ClusterMaps;
-import io.ecb.cluster.ClusterSetup;
 import io.ecb.delivery.Streams;
+import io.ecb.engine.KeyedState;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
@@ -24,7 +21,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,8 +34,8 @@ import java.util.regex.Pattern;
  * user gets {@code {kind: "notification", channel, data, messageId}} on its {@code user:<id>}
  * stream (bridge {@code ecb.user.<id>} and SSE {@code user=true}), on every node.
  *
- * <p>Registrations and push counts live in Hazelcast maps {@code ecb.push.webpush.*} (one backup
- * copy), so they are cluster-wide and survive the loss of a node. Errors use Kinto's shape
+ * <p>Registrations and push counts live in the engine's keyed state {@code ecb.push.webpush.*} (in
+ * Hazelcast, one backup copy), so they are cluster-wide and survive the loss of a node. Errors use Kinto's shape
  * {@code {"code", "errno", "error", "message"}}.
  */
 public final class WebPushChannelsProfile {
@@ -55,16 +51,15 @@ public final class WebPushChannelsProfile {
   private final EcbNode node;
   private final Vertx vertx;
   private final boolean enabled;
-  private final IMap<String, HashSet<String>> registrations;
-  private final IMap<String, Long> pushes;
+  private final KeyedState<HashSet<String>> registrations;
+  private final KeyedState<Long> pushes;
 
   public WebPushChannelsProfile(EcbNode node) {
     this.node = node;
     this.vertx = node.vertx;
     this.enabled = node.config.push.webpush.enabled;
-    var hz = ClusterSetup.manager(vertx).getHazelcastInstance();
-    this.registrations = hz.getMap(REGISTRATIONS);
-    this.pushes = hz.getMap(PUSHES);
+    this.registrations = node.engine.state(REGISTRATIONS);
+    this.pushes = node.engine.state(PUSHES);
   }
 
   public void mount(Router router) {
@@ -92,8 +87,7 @@ public final class WebPushChannelsProfile {
     // Joining follows the ecb.channel.* rule; leaving is always allowed.
     user(ctx).compose(user -> !add || node.chat.mayFollowChannel(user, id) ? Future.succeededFuture(user)
         : Future.<ChatUser>failedFuture(EcbException.forbidden("channel " + id + " is not in the userToken's channels")))
-      .compose(user -> ClusterMaps.future(vertx,
-        registrations.submitToKey(id, new Registration(user.userId(), add))))
+      .compose(user -> registrations.update(id, new Registration(user.userId(), add)))
       .onSuccess(n -> json(ctx, 202, ACCEPTED))
       .onFailure(e -> fail(ctx, e));
   }
@@ -111,7 +105,7 @@ public final class WebPushChannelsProfile {
         : members(id).compose(users -> users.contains(user.userId()) ? Future.<Void>succeededFuture()
           : Future.failedFuture(EcbException.forbidden("register to this channel first"))));
     }
-    allowed.compose(v -> members(id)).compose(users -> ClusterMaps.future(vertx, pushes.getAsync(id))
+    allowed.compose(v -> members(id)).compose(users -> pushes.get(id)
         .map(n -> new JsonObject().put("data", new JsonObject().put("id", id).put("registrations", users.size())
           .put("push", n == null ? 0L : n))))
       .onSuccess(body -> json(ctx, 200, body))
@@ -141,7 +135,7 @@ public final class WebPushChannelsProfile {
         int ok = 0;
         for (Future<?> f : sent) if (f.succeeded()) ok++;
         Future<Long> counted = ok == 0 ? Future.succeededFuture(0L)
-          : ClusterMaps.future(vertx, pushes.submitToKey(id, new Increment(ok)));
+          : pushes.update(id, new Increment(ok));
         if (ok < sent.size()) {
           return counted.transform(x -> Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "push failed for some registrations")));
         }
@@ -153,7 +147,7 @@ public final class WebPushChannelsProfile {
   // ---- helpers
 
   private Future<Set<String>> members(String id) {
-    return ClusterMaps.future(vertx, registrations.getAsync(id))
+    return registrations.get(id)
       .map(set -> set == null ? Set.<String>of() : set);
   }
 
@@ -253,10 +247,10 @@ public final class WebPushChannelsProfile {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 
-  // ---- Hazelcast entry processors (run atomically on the key's owner, applied to its backup)
+  // ---- updates (run atomically where the key lives, applied to its backup)
 
   /** Adds or removes one user in a channel's registrations; returns the number registered. */
-  static final class Registration implements EntryProcessor<String, HashSet<String>, Integer> {
+  static final class Registration implements KeyedState.Update<HashSet<String>, Integer> {
     private static final long serialVersionUID = 1L;
     private final String userId;
     private final boolean add;
@@ -267,7 +261,7 @@ public final class WebPushChannelsProfile {
     }
 
     @Override
-    public Integer process(Map.Entry<String, HashSet<String>> entry) {
+    public Integer apply(KeyedState.Entry<HashSet<String>> entry) {
       HashSet<String> users = entry.getValue() == null ? new HashSet<>() : new HashSet<>(entry.getValue());
       boolean changed = add ? users.add(userId) : users.remove(userId);
       if (changed) entry.setValue(users.isEmpty() ? null : users);
@@ -276,7 +270,7 @@ public final class WebPushChannelsProfile {
   }
 
   /** Adds to a channel's count of pushes sent; returns the new count. */
-  static final class Increment implements EntryProcessor<String, Long, Long> {
+  static final class Increment implements KeyedState.Update<Long, Long> {
     private static final long serialVersionUID = 1L;
     private final long by;
 
@@ -285,7 +279,7 @@ public final class WebPushChannelsProfile {
     }
 
     @Override
-    public Long process(Map.Entry<String, Long> entry) {
+    public Long apply(KeyedState.Entry<Long> entry) {
       long n = (entry.getValue() == null ? 0L : entry.getValue()) + by;
       entry.setValue(n);
       return n;

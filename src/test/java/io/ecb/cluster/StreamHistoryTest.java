@@ -1,7 +1,8 @@
-package io.ecb.delivery;
+package io.ecb.cluster;
 
 import com.hazelcast.internal.serialization.InternalSerializationService;
 import com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder;
+import io.ecb.engine.StreamLog;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;

@@ -1,8 +1,9 @@
-package io.ecb.delivery;
+package io.ecb.cluster;
 
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import io.ecb.engine.StreamLog;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +114,7 @@ final class StreamHistory implements DataSerializable {
     List<StreamLog.Appended> out = new ArrayList<>();
     for (long p = head; p < tail; p = next(p)) {
       long offset = getLong(p);
-      if (offset > since && getLong(p + 8) >= oldest) out.add(new StreamLog.Appended(offset, epoch, json(p)));
+      if (offset > since && getLong(p + 8) >= oldest) out.add(new HazelcastStreamLog.Appended(offset, epoch, json(p)));
     }
     return out;
   }

@@ -1,4 +1,4 @@
-package io.ecb.delivery;
+package io.ecb.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
@@ -8,8 +8,8 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
-import io.ecb.cluster.ClusterMaps;
 import io.ecb.config.EcbConfig;
+import io.ecb.engine.StreamLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.LongAdder;
  * every append's result, a large share of a busy node's allocation. They need no registration, so
  * a custom {@code cluster.xml} works unchanged.
  */
-public final class StreamLog {
+public final class HazelcastStreamLog implements StreamLog {
 
   public static final String MAP = "ecb.streams";
 
@@ -49,28 +49,17 @@ public final class StreamLog {
   private final long ttlMs;
   private final HistoryBudget budget;
   /** Payloads handed to reconnecting clients, and recoveries that history could not cover. */
-  public final LongAdder recovered = new LongAdder();
-  public final LongAdder unrecoverable = new LongAdder();
+  private final LongAdder recovered = new LongAdder();
+  private final LongAdder unrecoverable = new LongAdder();
 
-  /** Where a stream stands: its last offset and its epoch. */
-  public static final class Position implements DataSerializable {
-    private long offset;
-    private String epoch;
+  /** {@link StreamLog.Position} as it crosses the cluster. */
+  static final class Position extends StreamLog.Position implements DataSerializable {
 
-    public Position(long offset, String epoch) {
-      this.offset = offset;
-      this.epoch = epoch;
+    Position(long offset, String epoch) {
+      super(offset, epoch);
     }
 
     private Position() {
-    }
-
-    public long offset() {
-      return offset;
-    }
-
-    public String epoch() {
-      return epoch;
     }
 
     @Override
@@ -86,31 +75,14 @@ public final class StreamLog {
     }
   }
 
-  /** A payload stored at {@code offset}; {@code json} already carries its offset and epoch. */
-  public static final class Appended implements DataSerializable {
-    private long offset;
-    private String epoch;
-    private String json;
+  /** {@link StreamLog.Appended} as it crosses the cluster. */
+  static final class Appended extends StreamLog.Appended implements DataSerializable {
 
-    public Appended(long offset, String epoch, String json) {
-      this.offset = offset;
-      this.epoch = epoch;
-      this.json = json;
+    Appended(long offset, String epoch, String json) {
+      super(offset, epoch, json);
     }
 
     private Appended() {
-    }
-
-    public long offset() {
-      return offset;
-    }
-
-    public String epoch() {
-      return epoch;
-    }
-
-    public String json() {
-      return json;
     }
 
     @Override
@@ -128,36 +100,19 @@ public final class StreamLog {
     }
   }
 
-  /** The answer to "what did I miss since offset N of epoch E". */
-  public static final class Recovery implements DataSerializable {
-    private Position position;
-    private boolean recovered;
-    private List<String> missed;
+  /** {@link StreamLog.Recovery} as it crosses the cluster. */
+  static final class Recovery extends StreamLog.Recovery implements DataSerializable {
 
-    public Recovery(Position position, boolean recovered, List<String> missed) {
-      this.position = position;
-      this.recovered = recovered;
-      this.missed = missed;
+    Recovery(Position position, boolean recovered, List<String> missed) {
+      super(position, recovered, missed);
     }
 
     private Recovery() {
     }
 
-    public Position position() {
-      return position;
-    }
-
-    public boolean recovered() {
-      return recovered;
-    }
-
-    public List<String> missed() {
-      return missed;
-    }
-
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      position.writeData(out);
+      ((Position) position).writeData(out);
       out.writeBoolean(recovered);
       out.writeInt(missed.size());
       for (String json : missed) out.writeString(json);
@@ -165,8 +120,9 @@ public final class StreamLog {
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-      position = new Position();
-      position.readData(in);
+      Position p = new Position();
+      p.readData(in);
+      position = p;
       recovered = in.readBoolean();
       int n = in.readInt();
       missed = new ArrayList<>(n);
@@ -174,7 +130,7 @@ public final class StreamLog {
     }
   }
 
-  public StreamLog(Vertx vertx, HazelcastInstance hazelcast, EcbConfig.History config) {
+  public HazelcastStreamLog(Vertx vertx, HazelcastInstance hazelcast, EcbConfig.History config) {
     this.vertx = vertx;
     this.map = hazelcast.getMap(MAP);
     this.maxSize = config.size;
@@ -182,49 +138,63 @@ public final class StreamLog {
     this.budget = new HistoryBudget(vertx, hazelcast, map, config.maxBytes > 0 ? config.maxBytes : Long.MAX_VALUE);
   }
 
-  /** Bytes of history this node owns, by the accounting that {@code history.maxBytes} bounds. */
+  @Override
   public long historyBytes() {
     return budget.total();
   }
 
-  /** Streams whose history this node removed to stay under {@code history.maxBytes}. */
+  @Override
   public LongAdder evictedStreams() {
     return budget.evicted;
   }
 
-  /**
-   * Assigns the stream's next offset to a payload and stores it. {@code template} is the payload
-   * JSON without offset and epoch; they are appended as its last two fields.
-   */
-  public Future<Appended> append(String stream, String template) {
+  @Override
+  public LongAdder recoveredMessages() {
+    return recovered;
+  }
+
+  @Override
+  public LongAdder unrecoverableRecoveries() {
+    return unrecoverable;
+  }
+
+  @Override
+  public Future<StreamLog.Appended> append(String stream, String template) {
     return run(stream, new Append(template, newEpoch(), System.currentTimeMillis(), maxSize, ttlMs));
   }
 
-  public Future<Position> position(String stream) {
-    return run(stream, new Recover(-1, null, newEpoch(), System.currentTimeMillis(), ttlMs)).map(Recovery::position);
+  @Override
+  public Future<StreamLog.Position> position(String stream) {
+    return this.<StreamLog.Recovery>run(stream, new Recover(-1, null, newEpoch(), System.currentTimeMillis(), ttlMs))
+      .map(StreamLog.Recovery::position);
   }
 
-  /** Payloads after {@code sinceOffset} in epoch {@code epoch}, oldest first, when history still covers them. */
-  public Future<Recovery> since(String stream, long sinceOffset, String epoch) {
-    return run(stream, new Recover(sinceOffset, epoch, newEpoch(), System.currentTimeMillis(), ttlMs))
+  @Override
+  public Future<StreamLog.Recovery> since(String stream, long sinceOffset, String epoch) {
+    return this.<StreamLog.Recovery>run(stream, new Recover(sinceOffset, epoch, newEpoch(), System.currentTimeMillis(), ttlMs))
       .onSuccess(r -> {
         if (r.recovered()) recovered.add(r.missed().size());
         else unrecoverable.increment();
       });
   }
 
-  /** Payloads after {@code sinceOffset}, read without creating the stream (for filling a delivery gap). */
-  public Future<List<Appended>> read(String stream, long sinceOffset, String epoch) {
+  @Override
+  public Future<List<StreamLog.Appended>> read(String stream, long sinceOffset, String epoch) {
     return run(stream, new Read(sinceOffset, epoch, System.currentTimeMillis(), ttlMs));
   }
 
-  /** The payload stored at {@code offset} in epoch {@code epoch}, or null when history no longer holds it. */
+  @Override
   public Future<String> at(String stream, long offset, String epoch) {
     return run(stream, new Find(offset, epoch, System.currentTimeMillis(), ttlMs));
   }
 
-  private <R> Future<R> run(String stream, EntryProcessor<String, StreamHistory, R> processor) {
-    return ClusterMaps.future(vertx, map.submitToKey(stream, processor));
+  /**
+   * The processor's result on the caller's context. A future only hands its value out, so one of
+   * a serializable subclass serves as one of the engine's type without a copy.
+   */
+  @SuppressWarnings("unchecked")
+  private <R> Future<R> run(String stream, EntryProcessor<String, StreamHistory, ? extends R> processor) {
+    return (Future<R>) ClusterMaps.future(vertx, map.submitToKey(stream, processor));
   }
 
   /**
@@ -311,8 +281,7 @@ public final class StreamLog {
       StreamHistory h = entry.getValue();
       if (h == null) h = new StreamHistory(epochIfNew);
       long offset = ++h.lastOffset;
-      String json = template.substring(0, template.length() - 1)
-        + ",\"offset\":" + offset + ",\"epoch\":\"" + h.epoch + "\"}";
+      String json = StreamLog.stamp(template, offset, h.epoch);
       h.add(offset, now, json);
       h.trim(maxSize, now - ttlMs);
       h.lastUsed = now;
@@ -503,7 +472,7 @@ public final class StreamLog {
     }
   }
 
-  static final class Read implements EntryProcessor<String, StreamHistory, List<Appended>>, ReadOnly, DataSerializable {
+  static final class Read implements EntryProcessor<String, StreamHistory, List<StreamLog.Appended>>, ReadOnly, DataSerializable {
     private long since;
     private String epoch;
     private long now;
@@ -536,14 +505,14 @@ public final class StreamLog {
     }
 
     @Override
-    public List<Appended> process(Map.Entry<String, StreamHistory> entry) {
+    public List<StreamLog.Appended> process(Map.Entry<String, StreamHistory> entry) {
       StreamHistory h = entry.getValue();
       if (h == null || !h.epoch.equals(epoch)) return List.of();
       return h.held(since, now - ttlMs);
     }
 
     @Override
-    public EntryProcessor<String, StreamHistory, List<Appended>> getBackupProcessor() {
+    public EntryProcessor<String, StreamHistory, List<StreamLog.Appended>> getBackupProcessor() {
       return null;
     }
   }

@@ -1,4 +1,4 @@
-package io.ecb.delivery;
+package io.ecb.cluster;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
@@ -149,7 +149,7 @@ final class HistoryBudget {
     for (Candidate c : byAge) {
       if (over <= 0) break;
       over -= c.bytes();
-      removals.add(map.submitToKey(c.stream(), new StreamLog.Evict(c.lastUsed())).toCompletableFuture());
+      removals.add(map.submitToKey(c.stream(), new HazelcastStreamLog.Evict(c.lastUsed())).toCompletableFuture());
     }
     CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
   }
@@ -166,7 +166,7 @@ final class HistoryBudget {
     // HazelcastInstance when it runs where it was created.
     List<CompletableFuture<Boolean>> measured = new ArrayList<>();
     for (String key : owned) {
-      if (!streams.containsKey(key)) measured.add(map.submitToKey(key, new StreamLog.Measure()).toCompletableFuture());
+      if (!streams.containsKey(key)) measured.add(map.submitToKey(key, new HazelcastStreamLog.Measure()).toCompletableFuture());
     }
     CompletableFuture.allOf(measured.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
     streams.forEach((key, u) -> {

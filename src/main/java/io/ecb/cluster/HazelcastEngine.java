@@ -1,0 +1,67 @@
+package io.ecb.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ecb.config.EcbConfig;
+import io.ecb.engine.Engine;
+import io.ecb.engine.JsonRecords;
+import io.ecb.engine.KeyedState;
+import io.ecb.engine.OnceStore;
+import io.ecb.engine.StreamLog;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.List;
+
+/** The engine on the Hazelcast instance that also carries the clustered event bus. */
+public final class HazelcastEngine implements Engine {
+
+  private final Vertx vertx;
+  private final HazelcastClusterManager cluster;
+  private final HazelcastInstance hazelcast;
+  private final StreamLog streams;
+  private final OnceStore once;
+
+  public HazelcastEngine(Vertx vertx, EcbConfig.History history) {
+    this.vertx = vertx;
+    this.cluster = ClusterSetup.manager(vertx);
+    this.hazelcast = cluster.getHazelcastInstance();
+    this.streams = new HazelcastStreamLog(vertx, hazelcast, history);
+    this.once = new HazelcastOnceStore(vertx, hazelcast);
+  }
+
+  @Override
+  public StreamLog streams() {
+    return streams;
+  }
+
+  @Override
+  public OnceStore once() {
+    return once;
+  }
+
+  @Override
+  public <V> KeyedState<V> state(String name) {
+    return new HazelcastKeyedState<>(vertx, hazelcast.getMap(name));
+  }
+
+  @Override
+  public JsonRecords records(String name) {
+    return new HazelcastJsonRecords(vertx, hazelcast.getMap(name));
+  }
+
+  @Override
+  public String nodeId() {
+    return cluster.getNodeId();
+  }
+
+  @Override
+  public List<String> nodes() {
+    return cluster.getNodes();
+  }
+
+  @Override
+  public Future<Boolean> safe() {
+    return vertx.executeBlocking(() -> hazelcast.getPartitionService().isLocalMemberSafe(), false);
+  }
+}
