@@ -466,7 +466,10 @@ class WebhookTest extends NodeTestBase {
       assertThat(backend.count(op)).as(op).isEqualTo(2);
       long timeout = op.equals("getThread") ? GET_THREAD_TIMEOUT_MS : TIMEOUT_MS;
       long gapMs = (arrivals.get(1) - arrivals.get(0)) / 1_000_000;
-      assertThat(gapMs).as(op + ": the retry follows the timeout").isBetween(timeout - 50, timeout + 500);
+      // The timeout runs from when the first attempt is sent, and that attempt may reach the stub
+      // late (a new connection, the stub's signature checks on a busy machine): the gap can be
+      // shorter than the timeout, but a retry that does not wait for it comes at once.
+      assertThat(gapMs).as(op + ": the retry follows the timeout").isBetween(timeout / 2, timeout + 500);
     }
   }
 
