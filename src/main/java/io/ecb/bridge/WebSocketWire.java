@@ -39,6 +39,8 @@ final class WebSocketWire implements Wire {
   private final boolean sockJs;
   private final Runnable onSlow;
   private volatile boolean closed;
+  /** Found to be a slow consumer; its close is on its way. */
+  private volatile boolean slow;
   /** Something was written since the last heartbeat check: a busy connection needs no heartbeat. */
   private volatile boolean wrote;
   /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
@@ -116,8 +118,10 @@ final class WebSocketWire implements Wire {
 
   /** Whether a stream payload may be written now; a full queue closes the connection as a slow consumer. */
   private boolean accepting() {
-    if (closed) return false;
+    if (closed || slow) return false;
     if (ws.writeQueueFull()) {
+      // Once: the close runs later, and writes that arrive meanwhile must not count it again.
+      slow = true;
       onSlow.run();
       return false;
     }

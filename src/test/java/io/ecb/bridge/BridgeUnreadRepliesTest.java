@@ -51,7 +51,9 @@ class BridgeUnreadRepliesTest extends NodeTestBase {
       if (sent % 20 == 0) http.get(node.port(), "127.0.0.1", "/health").send().await();
     }
     assertThat(node.node.bridge.connectionCount()).as("socket closed after %d requests", sent).isZero();
-    greedy.resume();
-    assertThat(greedy.closed().await().getInteger("code")).isEqualTo(4001);
+    // Cut off as a slow consumer (4001), not by the ping sweep. The close frame itself waits behind
+    // megabytes the client never reads, so the node's count is the witness, not the client.
+    assertThat(node.node.bridge.slowConsumers.sum()).isEqualTo(1);
+    greedy.close();
   }
 }
