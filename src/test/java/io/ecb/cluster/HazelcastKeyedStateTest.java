@@ -1,6 +1,5 @@
 package io.ecb.cluster;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ecb.engine.Engine;
 import io.ecb.engine.JsonRecords;
 import io.ecb.engine.KeyedState;
@@ -9,25 +8,15 @@ import io.ecb.engine.OnceStore;
 import io.ecb.engine.StreamLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 
 /** The keyed state contract, held by Hazelcast maps through entry processors. */
 class HazelcastKeyedStateTest extends KeyedStateContract {
 
-  private static HazelcastInstance hazelcast;
-
-  @BeforeAll
-  static void startHazelcast() {
-    hazelcast = LoneHazelcast.start();
-  }
-
-  @AfterAll
-  static void shutDown() {
-    hazelcast.shutdown();
-  }
+  @RegisterExtension
+  static final LoneHazelcast hazelcast = new LoneHazelcast();
 
   @Override
   protected Engine create(Vertx vertx) {
@@ -45,12 +34,12 @@ class HazelcastKeyedStateTest extends KeyedStateContract {
 
       @Override
       public <V> KeyedState<V> state(String name) {
-        return new HazelcastKeyedState<>(vertx, hazelcast.getMap(name));
+        return new HazelcastKeyedState<>(vertx, hazelcast.instance().getMap(name));
       }
 
       @Override
       public JsonRecords records(String name) {
-        return new HazelcastJsonRecords(vertx, hazelcast.getMap(name));
+        return new HazelcastJsonRecords(vertx, hazelcast.instance().getMap(name));
       }
 
       @Override
