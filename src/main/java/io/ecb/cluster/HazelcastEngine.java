@@ -23,11 +23,26 @@ public final class HazelcastEngine implements Engine {
   private final OnceStore once;
 
   public HazelcastEngine(Vertx vertx, EcbConfig.History history) {
+    this(vertx, ClusterSetup.manager(vertx), history);
+  }
+
+  private HazelcastEngine(Vertx vertx, HazelcastClusterManager cluster, EcbConfig.History history) {
+    this(vertx, cluster, cluster.getHazelcastInstance(),
+      new HazelcastStreamLog(vertx, cluster.getHazelcastInstance(), history),
+      new HazelcastOnceStore(vertx, cluster.getHazelcastInstance()));
+  }
+
+  /**
+   * The parts given as they are: a test of the keyed state alone passes only a Hazelcast instance,
+   * because the node list needs a clustered Vert.x and the stream log registers cluster listeners.
+   */
+  HazelcastEngine(Vertx vertx, HazelcastClusterManager cluster, HazelcastInstance hazelcast, StreamLog streams,
+                  OnceStore once) {
     this.vertx = vertx;
-    this.cluster = ClusterSetup.manager(vertx);
-    this.hazelcast = cluster.getHazelcastInstance();
-    this.streams = new HazelcastStreamLog(vertx, hazelcast, history);
-    this.once = new HazelcastOnceStore(vertx, hazelcast);
+    this.cluster = cluster;
+    this.hazelcast = hazelcast;
+    this.streams = streams;
+    this.once = once;
   }
 
   @Override

@@ -1,9 +1,7 @@
 package io.ecb.engine;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,14 +83,6 @@ public final class MemoryOnceStore implements OnceStore {
 
   /** Runs {@code change} now and hands its result to the caller's context, as a clustered store would. */
   private <R> Future<R> later(Supplier<R> change) {
-    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
-    Promise<R> promise = context.promise();
-    try {
-      R result = change.get();
-      context.runOnContext(v -> promise.complete(result));
-    } catch (RuntimeException e) {
-      context.runOnContext(v -> promise.fail(e));
-    }
-    return promise.future();
+    return Later.later(vertx, change);
   }
 }

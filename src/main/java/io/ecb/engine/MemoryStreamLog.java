@@ -2,9 +2,7 @@ package io.ecb.engine;
 
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -165,17 +163,7 @@ public final class MemoryStreamLog implements StreamLog {
    * to the caller's context, as the clustered log's are.
    */
   private <R> Future<R> run(String name, boolean create, Function<Stream, R> change) {
-    ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
-    Promise<R> promise = context.promise();
-    R result;
-    try {
-      result = apply(name, create, change);
-    } catch (RuntimeException e) {
-      context.runOnContext(v -> promise.fail(e));
-      return promise.future();
-    }
-    context.runOnContext(v -> promise.complete(result));
-    return promise.future();
+    return Later.later(vertx, () -> apply(name, create, change));
   }
 
   private <R> R apply(String name, boolean create, Function<Stream, R> change) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,20 +29,6 @@ class FailedTokenChecksTest extends NodeTestBase {
 
   private static final int FLOOD = 5_000;
   private static final int LIMIT = 20;
-
-  /** A well-formed RS256 userToken for u1 whose signature is wrong: costs a full RSA check. */
-  private String badlySigned() {
-    String[] p = backend.userToken("u1").split("\\.");
-    byte[] sig = Base64.getUrlDecoder().decode(p[2]);
-    sig[sig.length / 2] ^= 0x55;
-    return p[0] + "." + p[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
-  }
-
-  /** A valid userToken the node has never seen (its data claim makes the text unique). */
-  private String freshToken(String userId, int n) {
-    return backend.keys.sign(vertx, new JsonObject().put("userId", userId).put("displayName", userId)
-      .put("data", new JsonObject().put("n", n).put("nonce", System.nanoTime())), 3600);
-  }
 
   private long signatureChecks() {
     return node.node.chat.tokens().signatureChecks.sum();
@@ -64,14 +49,14 @@ class FailedTokenChecksTest extends NodeTestBase {
     long before = signatureChecks();
     long start = System.nanoTime();
 
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<JsonObject>> replies = new ArrayList<>(FLOOD);
     for (int i = 0; i < FLOOD; i++) {
       replies.add(attacker.request("ecb.getContacts", new JsonObject().put("userToken", bad), new JsonObject()));
     }
     // Meanwhile, a client from another address gets its answers, each with a token never seen before.
     for (int i = 0; i < 10; i++) {
-      JsonObject page = control.request("ecb.getContacts", new JsonObject().put("userToken", freshToken("u2", i)), new JsonObject()).await();
+      JsonObject page = control.request("ecb.getContacts", new JsonObject().put("userToken", backend.freshUserToken("u2", i)), new JsonObject()).await();
       assertThat(page.getJsonArray("items")).isNotEmpty();
     }
     assertThatThrownBy(() -> control.request("ecb.getContacts", new JsonObject().put("userToken", bad), new JsonObject()).await())
@@ -103,7 +88,7 @@ class FailedTokenChecksTest extends NodeTestBase {
     for (int i = 0; i < 20; i++) attackers.add(BridgeClient.connectFrom(vertx, node.port(), "127.0.0.4").await());
     long before = signatureChecks();
     long start = System.nanoTime();
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     // Each connection stays under its own budget; together they are far over the address's.
     List<Future<JsonObject>> replies = new ArrayList<>();
     for (int round = 0; round < 15; round++) {
@@ -112,7 +97,7 @@ class FailedTokenChecksTest extends NodeTestBase {
       }
     }
     for (int i = 0; i < 5; i++) {
-      JsonObject page = control.request("ecb.getContacts", new JsonObject().put("userToken", freshToken("u4", i)), new JsonObject()).await();
+      JsonObject page = control.request("ecb.getContacts", new JsonObject().put("userToken", backend.freshUserToken("u4", i)), new JsonObject()).await();
       assertThat(page.getJsonArray("items")).isNotEmpty();
     }
     Future.join(new ArrayList<>(replies)).otherwiseEmpty().await();
@@ -130,7 +115,7 @@ class FailedTokenChecksTest extends NodeTestBase {
     WebClient control = WebClient.create(vertx, new WebClientOptions().setLocalAddress("127.0.0.2"));
     long before = signatureChecks();
     long start = System.nanoTime();
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<HttpResponse<Buffer>>> sent = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       sent.add(attacker.get(node.port(), "127.0.0.1", "/api/v1/contacts").putHeader("Authorization", "Bearer " + bad).send());
@@ -140,7 +125,7 @@ class FailedTokenChecksTest extends NodeTestBase {
     }
     for (int i = 0; i < 5; i++) {
       HttpResponse<Buffer> ok = control.get(node.port(), "127.0.0.1", "/api/v1/contacts")
-        .putHeader("Authorization", "Bearer " + freshToken("u2", 100 + i)).send().await();
+        .putHeader("Authorization", "Bearer " + backend.freshUserToken("u2", 100 + i)).send().await();
       assertThat(ok.statusCode()).isEqualTo(200);
     }
     Future.join(new ArrayList<>(sent)).await();

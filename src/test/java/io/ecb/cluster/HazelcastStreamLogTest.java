@@ -1,12 +1,10 @@
 package io.ecb.cluster;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ecb.config.EcbConfig;
 import io.ecb.engine.StreamLog;
 import io.ecb.engine.StreamLogContract;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The stream log contract, held by the Hazelcast log on a one-member cluster: the same answers as
@@ -14,25 +12,16 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class HazelcastStreamLogTest extends StreamLogContract {
 
-  private static HazelcastInstance hazelcast;
-
-  @BeforeAll
-  static void startHazelcast() {
-    hazelcast = LoneHazelcast.start();
-  }
-
-  @AfterAll
-  static void shutDown() {
-    hazelcast.shutdown();
-  }
+  @RegisterExtension
+  static final LoneHazelcast hazelcast = new LoneHazelcast();
 
   @Override
   protected StreamLog create(Vertx vertx, EcbConfig.History config) {
-    return new HazelcastStreamLog(vertx, hazelcast, config);
+    return new HazelcastStreamLog(vertx, hazelcast.instance(), config);
   }
 
   @Override
   protected void lose(String stream) {
-    hazelcast.getMap(HazelcastStreamLog.MAP).delete(stream);
+    hazelcast.instance().getMap(HazelcastStreamLog.MAP).delete(stream);
   }
 }

@@ -7,18 +7,33 @@ import io.ecb.config.EcbConfig;
 import io.ecb.support.TestNode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A one-member Hazelcast cluster with ECB's cluster.xml, for the engine's contract tests. */
-final class LoneHazelcast {
+/**
+ * A one-member Hazelcast cluster with ECB's cluster.xml, for the engine's contract tests: register
+ * it as a static {@code @RegisterExtension} field and it lives for the test class.
+ */
+final class LoneHazelcast implements BeforeAllCallback, AfterAllCallback {
 
-  private LoneHazelcast() {
-  }
+  private HazelcastInstance hazelcast;
 
-  static HazelcastInstance start() {
+  @Override
+  public void beforeAll(ExtensionContext context) {
     JsonObject json = ConfigLoader.defaults();
     int port = TestNode.freePort();
     json.getJsonObject("cluster").put("name", TestNode.newClusterName()).put("host", "127.0.0.1").put("port", port)
       .put("members", new JsonArray().add("127.0.0.1:" + port)).put("configFile", "conf/cluster.xml");
-    return Hazelcast.newHazelcastInstance(ClusterSetup.hazelcastConfig(new EcbConfig(json).cluster));
+    hazelcast = Hazelcast.newHazelcastInstance(ClusterSetup.hazelcastConfig(new EcbConfig(json).cluster));
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    hazelcast.shutdown();
+  }
+
+  HazelcastInstance instance() {
+    return hazelcast;
   }
 }

@@ -211,13 +211,25 @@ class RollingRestartTest {
     return preferred;
   }
 
-  /** Completes {@code promise} once {@code count} reaches {@code target}, checked as it grows. */
-  private static final class Waiter {
-    final long target;
-    final Promise<Void> promise = Promise.promise();
+  /** Futures that complete once a count, told to them as it grows, reaches their targets. */
+  private static final class Waiters {
+    private record Waiter(long target, Promise<Void> promise) {
+    }
 
-    Waiter(long target) {
-      this.target = target;
+    private final List<Waiter> waiting = new ArrayList<>();
+
+    /** Completes once {@link #counted} is told of {@code target} or more. */
+    synchronized Future<Void> until(long target) {
+      Waiter w = new Waiter(target, Promise.promise());
+      waiting.add(w);
+      return w.promise.future();
+    }
+
+    synchronized void counted(long count) {
+      waiting.removeIf(w -> {
+        if (count >= w.target) w.promise.tryComplete();
+        return w.promise.future().isComplete();
+      });
     }
   }
 
@@ -231,7 +243,7 @@ class RollingRestartTest {
     final AtomicInteger[] acceptedBy = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
     final AtomicInteger refused = new AtomicInteger();
     final Promise<Void> stopped = Promise.promise();
-    final List<Waiter> waiters = new ArrayList<>();
+    final Waiters waiters = new Waiters();
     BridgeClient client;
     int node;
     int seq;
@@ -251,16 +263,11 @@ class RollingRestartTest {
     }
 
     synchronized Future<Void> acceptedMore(int n) {
-      Waiter w = new Waiter(accepted.size() + n);
-      waiters.add(w);
-      return w.promise.future();
+      return waiters.until(accepted.size() + n);
     }
 
     private synchronized void onAccepted() {
-      waiters.removeIf(w -> {
-        if (accepted.size() >= w.target) w.promise.tryComplete();
-        return w.promise.future().isComplete();
-      });
+      waiters.counted(accepted.size());
     }
 
     private void connect(int preferred) {
@@ -324,7 +331,7 @@ class RollingRestartTest {
     final Set<String> accepted = ConcurrentHashMap.newKeySet();
     final AtomicInteger refused = new AtomicInteger();
     final Promise<Void> stopped = Promise.promise();
-    final List<Waiter> waiters = new ArrayList<>();
+    final Waiters waiters = new Waiters();
     volatile boolean preferHome = true;
     int seq;
     int next;
@@ -339,16 +346,11 @@ class RollingRestartTest {
     }
 
     synchronized Future<Void> acceptedMore(int n) {
-      Waiter w = new Waiter(accepted.size() + n);
-      waiters.add(w);
-      return w.promise.future();
+      return waiters.until(accepted.size() + n);
     }
 
     private synchronized void onAccepted() {
-      waiters.removeIf(w -> {
-        if (accepted.size() >= w.target) w.promise.tryComplete();
-        return w.promise.future().isComplete();
-      });
+      waiters.counted(accepted.size());
     }
 
     private void publishNext() {
@@ -385,7 +387,7 @@ class RollingRestartTest {
     final String address = "ecb.thread." + THREAD;
     /** offset → messageId: the client's copy of the thread, duplicates dropped by offset as the protocol intends. */
     final TreeMap<Long, String> got = new TreeMap<>();
-    final List<Waiter> waiters = new ArrayList<>();
+    final Waiters waiters = new Waiters();
     String epoch;
     int reconnects;
 
@@ -394,10 +396,9 @@ class RollingRestartTest {
     }
 
     synchronized Future<Void> reached(long offset) {
-      Waiter w = new Waiter(offset);
-      waiters.add(w);
-      check();
-      return w.promise.future();
+      Future<Void> reached = waiters.until(offset);
+      waiters.counted(contiguous());
+      return reached;
     }
 
     /** The highest offset up to which nothing is missing. */
@@ -407,14 +408,6 @@ class RollingRestartTest {
       return c;
     }
 
-    private void check() {
-      long c = contiguous();
-      waiters.removeIf(w -> {
-        if (c >= w.target) w.promise.tryComplete();
-        return w.promise.future().isComplete();
-      });
-    }
-
     private synchronized void add(JsonObject body, String how) {
       long offset = body.getLong("offset");
       String id = body.getJsonObject("message").getString("messageId");
@@ -422,7 +415,7 @@ class RollingRestartTest {
       if (before != null && !before.equals(id)) {
         problems.add(user + ": offset " + offset + " was " + before + ", now " + id + " (" + how + ")");
       }
-      check();
+      waiters.counted(contiguous());
     }
 
     Future<Void> connect(int preferred) {

@@ -5,12 +5,10 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,19 +34,6 @@ class HeaderTimeoutTest extends NodeTestBase {
     // Far beyond the header deadline, well within the idle timeout: a read ending before it is the server's doing.
     s.setSoTimeout(15_000);
     return s;
-  }
-
-  /** Reads until the server closes the connection; what it sent before. */
-  private static String readToEnd(Socket s) throws IOException {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    InputStream in = s.getInputStream();
-    byte[] buf = new byte[4096];
-    try {
-      for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
-    } catch (SocketException reset) {
-      // A reset also ends the connection.
-    }
-    return got.toString(StandardCharsets.ISO_8859_1);
   }
 
   /** Reads one response to a /health request (its body is short and has a Content-Length). */
@@ -88,7 +73,7 @@ class HeaderTimeoutTest extends NodeTestBase {
   @Test
   void aSilentConnectionIsClosed() throws IOException {
     try (Socket s = open()) {
-      assertThat(readToEnd(s)).isEmpty();
+      assertThat(RawSocket.readToEnd(s)).isEmpty();
     }
   }
 
@@ -97,7 +82,7 @@ class HeaderTimeoutTest extends NodeTestBase {
     try (Socket s = open()) {
       // 40 header bytes at 5 per second take 8 s, past the 1 s deadline; each byte alone is far from idle.
       Thread t = drip(s, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "z".repeat(40) + "\r\n\r\n");
-      assertThat(readToEnd(s)).isEmpty();
+      assertThat(RawSocket.readToEnd(s)).isEmpty();
       t.interrupt();
     }
   }
@@ -117,7 +102,7 @@ class HeaderTimeoutTest extends NodeTestBase {
       assertThat(readResponse(s)).startsWith("HTTP/1.1 200");
 
       Thread t = drip(s, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "z".repeat(40) + "\r\n\r\n");
-      assertThat(readToEnd(s)).isEmpty();
+      assertThat(RawSocket.readToEnd(s)).isEmpty();
       t.interrupt();
     }
   }

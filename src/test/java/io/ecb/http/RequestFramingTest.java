@@ -4,12 +4,9 @@ import io.ecb.support.NodeTestBase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,15 +26,7 @@ class RequestFramingTest extends NodeTestBase {
       OutputStream out = s.getOutputStream();
       out.write(request.getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      InputStream in = s.getInputStream();
-      byte[] buf = new byte[4096];
-      try {
-        for (int n; (n = in.read(buf)) >= 0; ) got.write(buf, 0, n);
-      } catch (SocketException reset) {
-        // A reset also ends the connection.
-      }
-      return got.toString(StandardCharsets.ISO_8859_1);
+      return RawSocket.readToEnd(s);
     }
   }
 

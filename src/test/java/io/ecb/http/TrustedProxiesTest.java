@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -59,20 +58,6 @@ class TrustedProxiesTest extends NodeTestBase {
     fromStranger.close();
   }
 
-  /** A well-formed userToken for u1 whose signature is wrong. */
-  private String badlySigned() {
-    String[] p = backend.userToken("u1").split("\\.");
-    byte[] sig = Base64.getUrlDecoder().decode(p[2]);
-    sig[sig.length / 2] ^= 0x55;
-    return p[0] + "." + p[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
-  }
-
-  /** A valid userToken the node has never seen, so that it is checked (and may be refused unchecked). */
-  private String freshToken(String userId, int n) {
-    return backend.keys.sign(vertx, new JsonObject().put("userId", userId).put("displayName", userId)
-      .put("data", new JsonObject().put("n", n).put("nonce", System.nanoTime())), 3600);
-  }
-
   private Future<HttpResponse<Buffer>> contacts(WebClient client, String token, String xForwardedFor) {
     return client.get(node.port(), "127.0.0.1", "/api/v1/contacts").putHeader("Authorization", "Bearer " + token)
       .putHeader("X-Forwarded-For", xForwardedFor).send();
@@ -90,14 +75,14 @@ class TrustedProxiesTest extends NodeTestBase {
    */
   @Test
   void clientsBehindTheProxyAreCountedSeparately() {
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<HttpResponse<Buffer>>> a = new ArrayList<>();
     List<Future<HttpResponse<Buffer>>> bBad = new ArrayList<>();
     List<Future<HttpResponse<Buffer>>> bGood = new ArrayList<>();
     for (int round = 0; round < 10; round++) {
       for (int i = 0; i < 30; i++) a.add(contacts(viaProxy, bad, "198.51.100.1"));
       bBad.add(contacts(viaProxy, bad, "198.51.100.2"));
-      bGood.add(contacts(viaProxy, freshToken("u2", round), "198.51.100.2"));
+      bGood.add(contacts(viaProxy, backend.freshUserToken("u2", round), "198.51.100.2"));
     }
     assertThat(statuses(a)).containsOnly(401, 429).contains(429);
     assertThat(statuses(bBad)).containsOnly(401);
@@ -110,12 +95,12 @@ class TrustedProxiesTest extends NodeTestBase {
    */
   @Test
   void forwardingHeadersFromAnUntrustedPeerAreIgnored() {
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<HttpResponse<Buffer>>> a = new ArrayList<>();
     List<Future<HttpResponse<Buffer>>> b = new ArrayList<>();
     for (int round = 0; round < 10; round++) {
       for (int i = 0; i < 30; i++) a.add(contacts(fromStranger, bad, "198.51.100.11"));
-      b.add(contacts(fromStranger, freshToken("u2", 100 + round), "198.51.100.12"));
+      b.add(contacts(fromStranger, backend.freshUserToken("u2", 100 + round), "198.51.100.12"));
     }
     assertThat(statuses(a)).contains(429);
     assertThat(statuses(b)).contains(429);
@@ -128,7 +113,7 @@ class TrustedProxiesTest extends NodeTestBase {
    */
   @Test
   void entriesAClientWritesItselfAreIgnored() {
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<HttpResponse<Buffer>>> spoofer = new ArrayList<>();
     List<Future<HttpResponse<Buffer>>> other = new ArrayList<>();
     for (int round = 0; round < 10; round++) {
@@ -155,7 +140,7 @@ class TrustedProxiesTest extends NodeTestBase {
     List<BridgeClient> a = new ArrayList<>();
     for (int i = 0; i < 20; i++) a.add(BridgeClient.connectFrom(vertx, node.port(), PROXY, clientA).await());
     BridgeClient b = BridgeClient.connectFrom(vertx, node.port(), PROXY, Map.of("X-Forwarded-For", "198.51.100.32")).await();
-    String bad = badlySigned();
+    String bad = backend.badlySignedUserToken("u1");
     List<Future<JsonObject>> aReplies = new ArrayList<>();
     List<Future<JsonObject>> bBad = new ArrayList<>();
     List<Future<JsonObject>> bGood = new ArrayList<>();
@@ -164,7 +149,7 @@ class TrustedProxiesTest extends NodeTestBase {
         for (int i = 0; i < 3; i++) aReplies.add(s.request("ecb.getContacts", new JsonObject().put("userToken", bad), new JsonObject()));
       }
       bBad.add(b.request("ecb.getContacts", new JsonObject().put("userToken", bad), new JsonObject()));
-      bGood.add(b.request("ecb.getContacts", new JsonObject().put("userToken", freshToken("u2", 200 + round)), new JsonObject()));
+      bGood.add(b.request("ecb.getContacts", new JsonObject().put("userToken", backend.freshUserToken("u2", 200 + round)), new JsonObject()));
     }
     Future.join(new ArrayList<>(aReplies)).otherwiseEmpty().await();
     Future.join(new ArrayList<>(bBad)).otherwiseEmpty().await();

@@ -11,8 +11,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
@@ -47,10 +45,8 @@ public final class BridgeClient {
   private WebSocketClient client;
   private WebSocket ws;
   private long pingTimer = -1;
-  private final Map<String, Promise<JsonObject>> replies = new HashMap<>();
-  private final Map<String, Queue<JsonObject>> received = new HashMap<>();
-  private final Map<String, Queue<Promise<JsonObject>>> waiting = new HashMap<>();
-  public final Queue<JsonObject> errors = new ArrayDeque<>();
+  private final BridgeFrames frames = new BridgeFrames(this::send);
+  public final Queue<JsonObject> errors = frames.errors;
   /** SockJS heartbeat frames received. */
   public final AtomicInteger heartbeats = new AtomicInteger();
   private final Promise<JsonObject> closed = Promise.promise();
@@ -107,40 +103,19 @@ public final class BridgeClient {
 
   private void onData(String text, Promise<BridgeClient> opened) {
     if (raw) {
-      onFrame(new JsonObject(text));
+      frames.onFrame(new JsonObject(text));
       return;
     }
     switch (text.charAt(0)) {
       case 'o' -> opened.tryComplete(this);
       case 'h' -> heartbeats.incrementAndGet();
-      case 'a' -> new JsonArray(text.substring(1)).forEach(m -> onFrame(new JsonObject((String) m)));
+      case 'a' -> new JsonArray(text.substring(1)).forEach(m -> frames.onFrame(new JsonObject((String) m)));
       case 'c' -> {
         JsonArray c = new JsonArray(text.substring(1));
         closed.tryComplete(new JsonObject().put("code", c.getInteger(0)).put("reason", c.getString(1)));
       }
       default -> throw new IllegalStateException("unexpected SockJS frame " + text);
     }
-  }
-
-  private synchronized void onFrame(JsonObject frame) {
-    String address = frame.getString("address");
-    Promise<JsonObject> reply = address == null ? null : replies.remove(address);
-    if (reply != null) {
-      if ("err".equals(frame.getString("type"))) reply.fail(failure(frame));
-      else reply.complete(frame.getJsonObject("body"));
-      return;
-    }
-    if ("err".equals(frame.getString("type"))) {
-      errors.add(frame);
-    }
-    if (address == null) return;
-    Queue<Promise<JsonObject>> w = waiting.get(address);
-    if (w != null && !w.isEmpty()) w.poll().complete(frame);
-    else received.computeIfAbsent(address, a -> new ArrayDeque<>()).add(frame);
-  }
-
-  private static Failure failure(JsonObject frame) {
-    return new Failure(frame.getInteger("failureCode", 0), new JsonObject(frame.getString("message")));
   }
 
   public void send(JsonObject frame) {
@@ -150,14 +125,8 @@ public final class BridgeClient {
   }
 
   /** Request/reply: fails with {@link Failure} when the bridge answers with an error. */
-  public synchronized Future<JsonObject> request(String address, JsonObject headers, Object body) {
-    String replyAddress = UUID.randomUUID().toString();
-    Promise<JsonObject> p = Promise.promise();
-    replies.put(replyAddress, p);
-    JsonObject frame = new JsonObject().put("type", "send").put("address", address).put("replyAddress", replyAddress).put("body", body);
-    if (headers != null) frame.put("headers", headers);
-    send(frame);
-    return p.future();
+  public Future<JsonObject> request(String address, JsonObject headers, Object body) {
+    return frames.request(address, headers, body);
   }
 
   /**
@@ -165,27 +134,7 @@ public final class BridgeClient {
    * in effect cluster-wide); fails with {@link Failure} when the bridge refuses the register.
    */
   public Future<Void> register(String address, JsonObject headers) {
-    JsonObject frame = new JsonObject().put("type", "register").put("address", address);
-    if (headers != null) frame.put("headers", headers);
-    send(frame);
-    return request("ecb.nothing", null, new JsonObject()).transform(ar -> registerOutcome(address));
-  }
-
-  private synchronized Future<Void> registerOutcome(String address) {
-    {
-      // The barrier request itself is refused; what counts is an error for `address`, if any.
-      Queue<JsonObject> got = received.get(address);
-      if (got != null) {
-        for (JsonObject f : got) {
-          if ("err".equals(f.getString("type"))) {
-            got.remove(f);
-            errors.remove(f);
-            return Future.failedFuture(failure(f));
-          }
-        }
-      }
-      return Future.succeededFuture();
-    }
+    return frames.register(address, headers);
   }
 
   public void unregister(String address) {
@@ -193,17 +142,12 @@ public final class BridgeClient {
   }
 
   /** The next message for {@code address} (a full bridge frame; its payload is under {@code body}). */
-  public synchronized Future<JsonObject> next(String address) {
-    Queue<JsonObject> q = received.get(address);
-    if (q != null && !q.isEmpty()) return Future.succeededFuture(q.poll());
-    Promise<JsonObject> p = Promise.promise();
-    waiting.computeIfAbsent(address, a -> new ArrayDeque<>()).add(p);
-    return p.future();
+  public Future<JsonObject> next(String address) {
+    return frames.next(address);
   }
 
-  public synchronized int pending(String address) {
-    Queue<JsonObject> q = received.get(address);
-    return q == null ? 0 : q.size();
+  public int pending(String address) {
+    return frames.pending(address);
   }
 
   /** Completes with {code, reason} when the server closes the connection. */

@@ -17,11 +17,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,10 +65,8 @@ public final class SockJsHttpClient {
   /** {@code /eventbus/<server>/<session>}. */
   public final String sessionPath;
   private long pingTimer = -1;
-  private final Map<String, Promise<JsonObject>> replies = new HashMap<>();
-  private final Map<String, Queue<JsonObject>> received = new HashMap<>();
-  private final Map<String, Queue<Promise<JsonObject>>> waiting = new HashMap<>();
-  public final Queue<JsonObject> errors = new ArrayDeque<>();
+  private final BridgeFrames frames = new BridgeFrames(this::send);
+  public final Queue<JsonObject> errors = frames.errors;
   /** SockJS heartbeat frames received. */
   public final AtomicInteger heartbeats = new AtomicInteger();
   /** Receiving requests made so far. */
@@ -183,7 +178,7 @@ public final class SockJsHttpClient {
         if (!opened.tryComplete(this)) lost("Server lost session");
       }
       case 'h' -> heartbeats.incrementAndGet();
-      case 'a' -> new JsonArray(frame.substring(1)).forEach(m -> onFrame(new JsonObject((String) m)));
+      case 'a' -> new JsonArray(frame.substring(1)).forEach(m -> frames.onFrame(new JsonObject((String) m)));
       case 'c' -> {
         JsonArray c = new JsonArray(frame.substring(1));
         closed(new JsonObject().put("code", c.getInteger(0)).put("reason", c.getString(1)));
@@ -201,31 +196,7 @@ public final class SockJsHttpClient {
     vertx.cancelTimer(pingTimer);
     opened.tryFail("closed before open: " + codeAndReason);
     closed.tryComplete(codeAndReason);
-    List<Promise<JsonObject>> unanswered;
-    synchronized (this) {
-      unanswered = new ArrayList<>(replies.values());
-      replies.clear();
-    }
-    unanswered.forEach(p -> p.tryFail("session closed: " + codeAndReason));
-  }
-
-  private synchronized void onFrame(JsonObject frame) {
-    String address = frame.getString("address");
-    Promise<JsonObject> reply = address == null ? null : replies.remove(address);
-    if (reply != null) {
-      if ("err".equals(frame.getString("type"))) reply.fail(failure(frame));
-      else reply.complete(frame.getJsonObject("body"));
-      return;
-    }
-    if ("err".equals(frame.getString("type"))) errors.add(frame);
-    if (address == null) return;
-    Queue<Promise<JsonObject>> w = waiting.get(address);
-    if (w != null && !w.isEmpty()) w.poll().complete(frame);
-    else received.computeIfAbsent(address, a -> new ArrayDeque<>()).add(frame);
-  }
-
-  private static BridgeClient.Failure failure(JsonObject frame) {
-    return new BridgeClient.Failure(frame.getInteger("failureCode", 0), new JsonObject(frame.getString("message")));
+    frames.failReplies("session closed: " + codeAndReason);
   }
 
   /** Sends a bridge frame; frames queued while a send is in flight go together in the next. */
@@ -287,45 +258,18 @@ public final class SockJsHttpClient {
   }
 
   /** Request/reply: fails with {@link BridgeClient.Failure} when the bridge answers with an error. */
-  public synchronized Future<JsonObject> request(String address, JsonObject headers, Object body) {
-    String replyAddress = UUID.randomUUID().toString();
-    Promise<JsonObject> p = Promise.promise();
-    replies.put(replyAddress, p);
-    JsonObject frame = new JsonObject().put("type", "send").put("address", address).put("replyAddress", replyAddress).put("body", body);
-    if (headers != null) frame.put("headers", headers);
-    send(frame);
-    return p.future();
+  public Future<JsonObject> request(String address, JsonObject headers, Object body) {
+    return frames.request(address, headers, body);
   }
 
   /** Registers, then makes a round trip; fails with {@link BridgeClient.Failure} when the bridge refuses. */
   public Future<Void> register(String address, JsonObject headers) {
-    JsonObject frame = new JsonObject().put("type", "register").put("address", address);
-    if (headers != null) frame.put("headers", headers);
-    send(frame);
-    return request("ecb.nothing", null, new JsonObject()).transform(ar -> registerOutcome(address));
-  }
-
-  private synchronized Future<Void> registerOutcome(String address) {
-    Queue<JsonObject> got = received.get(address);
-    if (got != null) {
-      for (JsonObject f : got) {
-        if ("err".equals(f.getString("type"))) {
-          got.remove(f);
-          errors.remove(f);
-          return Future.failedFuture(failure(f));
-        }
-      }
-    }
-    return Future.succeededFuture();
+    return frames.register(address, headers);
   }
 
   /** The next message for {@code address} (a full bridge frame; its payload is under {@code body}). */
-  public synchronized Future<JsonObject> next(String address) {
-    Queue<JsonObject> q = received.get(address);
-    if (q != null && !q.isEmpty()) return Future.succeededFuture(q.poll());
-    Promise<JsonObject> p = Promise.promise();
-    waiting.computeIfAbsent(address, a -> new ArrayDeque<>()).add(p);
-    return p.future();
+  public Future<JsonObject> next(String address) {
+    return frames.next(address);
   }
 
   /** Completes with {code, reason} when the server closes the session (1006: the connection failed). */

@@ -13,6 +13,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -174,6 +175,20 @@ public final class StubBackend {
   public String userToken(String userId, JsonArray channels) {
     JsonObject u = users.getOrDefault(userId, new JsonObject().put("userId", userId).put("displayName", userId));
     return sign(u.copy().put("channels", channels), 3600);
+  }
+
+  /** A well-formed userToken for {@code userId} whose signature is wrong: it costs a full signature check. */
+  public String badlySignedUserToken(String userId) {
+    String[] p = userToken(userId).split("\\.");
+    byte[] sig = Base64.getUrlDecoder().decode(p[2]);
+    sig[sig.length / 2] ^= 0x55;
+    return p[0] + "." + p[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+  }
+
+  /** A valid userToken a node has never seen (its data claim makes the text unique), so it is checked afresh. */
+  public String freshUserToken(String userId, int n) {
+    return sign(new JsonObject().put("userId", userId).put("displayName", userId)
+      .put("data", new JsonObject().put("n", n).put("nonce", System.nanoTime())), 3600);
   }
 
   public String threadToken(String threadId, String... memberIds) {
