@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -266,14 +265,6 @@ class SocketIoProtocolTest extends NodeTestBase {
   // Failed token checks (SPEC 3b, 8): each test presents its bad tokens from its own loopback
   // address, so no other test inherits a spent address budget.
 
-  /** A well-formed RS256 userToken whose signature is wrong: a full signature check each time it is looked at. */
-  private String badlySigned() {
-    String[] p = backend.userToken("u-bad").split("\\.");
-    byte[] sig = Base64.getUrlDecoder().decode(p[2]);
-    sig[sig.length / 2] ^= 0x55;
-    return p[0] + "." + p[1] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
-  }
-
   private long signatureChecks() {
     return node.node.chat.tokens().signatureChecks.sum();
   }
@@ -299,7 +290,7 @@ class SocketIoProtocolTest extends NodeTestBase {
       WebSocket ws = webSocket(client, node.port(), in, closed);
       assertThat(in.poll(10, TimeUnit.SECONDS)).startsWith("0{");
       long before = signatureChecks();
-      String bad = badlySigned();
+      String bad = backend.badlySignedUserToken("u-bad");
       List<String> codes = new ArrayList<>();
       // The budget refills while the test runs: keep going until it is spent, within reason.
       while (codes.isEmpty() || codes.get(codes.size() - 1).equals("UNAUTHORIZED")) {
@@ -326,7 +317,7 @@ class SocketIoProtocolTest extends NodeTestBase {
     try {
       HttpResponse<Buffer> opened = client.get(node.port(), "127.0.0.1", PATH).send().await();
       String sid = new JsonObject(opened.bodyAsString().substring(1)).getString("sid");
-      String bad = badlySigned();
+      String bad = backend.badlySignedUserToken("u-bad");
       List<String> codes = new ArrayList<>();
       while (codes.isEmpty() || codes.get(codes.size() - 1).equals("UNAUTHORIZED")) {
         assertThat(codes).as("refused past the budget").hasSizeLessThan(10 * FAILED_AUTH_PER_SECOND);
