@@ -2,8 +2,8 @@ package io.ecb.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.vertx.core.Future;
 
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.ecb.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

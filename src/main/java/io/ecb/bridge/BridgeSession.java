@@ -1,8 +1,8 @@
 package io.ecb.bridge;
 
 import io.ecb.auth.Caller;
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.Fanout;

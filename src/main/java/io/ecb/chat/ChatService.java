@@ -1,5 +1,7 @@
 package io.ecb.chat;
 
+import io.ecb.error.ErrorCode;
+import io.ecb.error.EcbException;
 import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.auth.ThreadGrant;

@@ -1,5 +1,6 @@
 package io.ecb.chat;
 
+import io.ecb.error.EcbException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

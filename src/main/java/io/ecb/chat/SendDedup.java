@@ -1,5 +1,7 @@
 package io.ecb.chat;
 
+import io.ecb.error.ErrorCode;
+import io.ecb.error.EcbException;
 import io.ecb.engine.OnceStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

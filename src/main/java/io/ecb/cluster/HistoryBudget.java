@@ -40,7 +40,7 @@ import java.util.logging.Logger;
  *
  * <p>Streams that arrive by partition migration, or leave by it or by expiry, are not reported by
  * a processor: each pass first reconciles the accounting with the keys this node owns, and a pass
- * runs after every finished migration and at least once a minute while streams are in use.
+ * runs after every finished migration and at least every 30 seconds.
  */
 final class HistoryBudget {
 
@@ -49,7 +49,7 @@ final class HistoryBudget {
 
   /** What one stream costs by the accounting: its 4 KiB chunks plus this much for the entry. */
   static final long ENTRY_BYTES = 64;
-  private static final long RECONCILE_MS = 60_000;
+  private static final long RECONCILE_MS = 30_000;
 
   private record Candidate(String stream, long lastUsed, long bytes) {
   }
@@ -57,6 +57,8 @@ final class HistoryBudget {
   private static final class Usage {
     volatile long bytes;
     volatile long lastUsed;
+    /** The {@link #charges} count of this stream's last charge. */
+    volatile long charged;
   }
 
   private final Vertx vertx;
@@ -65,7 +67,12 @@ final class HistoryBudget {
   private final ConcurrentHashMap<String, Usage> streams = new ConcurrentHashMap<>();
   private final AtomicLong total = new AtomicLong();
   private final AtomicBoolean scheduled = new AtomicBoolean();
-  private volatile long lastReconciled = System.currentTimeMillis();
+  /**
+   * Counts charges, so a pass knows which streams were charged before it listed the owned keys:
+   * a processor's own time comes from the node that sent it and says nothing about that order.
+   */
+  private final AtomicLong charges = new AtomicLong();
+  private final HazelcastInstance hazelcast;
   /** Streams whose history this node removed to stay under the bound. */
   final LongAdder evicted = new LongAdder();
 
@@ -73,6 +80,7 @@ final class HistoryBudget {
     this.vertx = vertx;
     this.map = map;
     this.maxBytes = maxBytes;
+    this.hazelcast = hazelcast;
     hazelcast.getUserContext().put(CONTEXT_KEY, this);
     hazelcast.getPartitionService().addMigrationListener(new MigrationListener() {
       @Override
@@ -86,12 +94,16 @@ final class HistoryBudget {
 
       @Override
       public void replicaMigrationCompleted(ReplicaMigrationEvent event) {
+        schedule();
       }
 
       @Override
       public void replicaMigrationFailed(ReplicaMigrationEvent event) {
       }
     });
+    // Migration events are not promised to every member (nor at all if the coordinator dies),
+    // and a member that leaves hands its streams over by promotion: reconcile on a timer too.
+    vertx.setPeriodic(RECONCILE_MS, RECONCILE_MS, id -> schedule());
   }
 
   /** The budget of the node a processor runs on, or null when it has none. */
@@ -108,22 +120,33 @@ final class HistoryBudget {
    * one stream's calls never overlap.
    */
   void charge(String stream, long bytes, long lastUsed) {
-    Usage u = streams.computeIfAbsent(stream, k -> new Usage());
-    long delta = bytes - u.bytes;
-    u.bytes = bytes;
-    u.lastUsed = Math.max(u.lastUsed, lastUsed);
-    // Also reconciles now and then, in case a migration's event did not reach this node.
-    if (total.addAndGet(delta) > maxBytes || lastUsed - lastReconciled > RECONCILE_MS) schedule();
+    streams.compute(stream, (k, u) -> {
+      if (u == null) u = new Usage();
+      total.addAndGet(bytes - u.bytes);
+      u.bytes = bytes;
+      u.lastUsed = Math.max(u.lastUsed, lastUsed);
+      u.charged = charges.incrementAndGet();
+      return u;
+    });
+    if (total.get() > maxBytes) schedule();
   }
 
   void forget(String stream) {
-    Usage u = streams.remove(stream);
-    if (u != null) total.addAndGet(-u.bytes);
+    forgetIfChargedBy(stream, Long.MAX_VALUE);
+  }
+
+  /** Forgets a stream unless it was charged after the {@code charges} count {@code by}. */
+  private void forgetIfChargedBy(String stream, long by) {
+    streams.computeIfPresent(stream, (k, u) -> {
+      if (u.charged > by) return u;
+      total.addAndGet(-u.bytes);
+      return null;
+    });
   }
 
   /** Runs a pass on a worker thread unless one is already waiting to run. */
   void schedule() {
-    if (!scheduled.compareAndSet(false, true)) return;
+    if (!hazelcast.getLifecycleService().isRunning() || !scheduled.compareAndSet(false, true)) return;
     try {
       vertx.executeBlocking(() -> {
         scheduled.set(false);
@@ -156,11 +179,11 @@ final class HistoryBudget {
 
   /**
    * Measures owned streams the accounting does not know (migrated here) and forgets known ones
-   * this node no longer owns (migrated away, expired) that were not used since the pass began.
+   * this node no longer owns (migrated away, expired) unless charged since the pass listed them.
    */
   private void reconcile() throws Exception {
-    long began = System.currentTimeMillis();
-    lastReconciled = began;
+    // Read before listing: a stream charged up to here had its entry written before the listing.
+    long listedAfter = charges.get();
     Set<String> owned = map.localKeySet();
     // One submitToKey each, not executeOnKeys: only single-key operations hand the processor its
     // HazelcastInstance when it runs where it was created.
@@ -169,8 +192,8 @@ final class HistoryBudget {
       if (!streams.containsKey(key)) measured.add(map.submitToKey(key, new HazelcastStreamLog.Measure()).toCompletableFuture());
     }
     CompletableFuture.allOf(measured.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    streams.forEach((key, u) -> {
-      if (!owned.contains(key) && u.lastUsed < began) forget(key);
-    });
+    for (String key : streams.keySet()) {
+      if (!owned.contains(key)) forgetIfChargedBy(key, listedAfter);
+    }
   }
 }

@@ -2,7 +2,7 @@ package io.ecb.http;
 
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package io.ecb.http;
 
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,7 +1,7 @@
 package io.ecb.http;
 
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 

@@ -1,7 +1,7 @@
 package io.ecb.push;
 
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.ecb.config.EcbConfig;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;

@@ -1,6 +1,6 @@
 package io.ecb.push;
 
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.Streams;

@@ -1,6 +1,6 @@
 package io.ecb.socketio;
 
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.delivery.Fanout;

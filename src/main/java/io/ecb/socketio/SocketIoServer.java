@@ -3,7 +3,7 @@ package io.ecb.socketio;
 import io.ecb.auth.ChatUser;
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Delivery;

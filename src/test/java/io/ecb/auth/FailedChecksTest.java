@@ -1,7 +1,7 @@
 package io.ecb.auth;
 
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.ecb.config.ConfigLoader;
 import io.ecb.config.EcbConfig;
 import io.ecb.support.TestKeys;

@@ -64,7 +64,7 @@ class HistoryBoundClusterTest extends ClusterTestBase {
     for (int i = 0; i < 80; i++) publish(i % 2, "spread-" + i, filler);
     // Until the accounting and what the node really holds are both under the bound: an append the
     // accounting has not been told of yet is evicted by the next pass, which re-counts (at the
-    // latest after HistoryBudget's minute).
+    // latest after HistoryBudget's 30 seconds).
     for (TestNode n : nodes) {
       while (log(n).historyBytes() > MAX_BYTES || ownedBytes(n) > MAX_BYTES) vertx.timer(10).await();
     }

@@ -1,7 +1,7 @@
 package io.ecb.push.n10n;
 
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.http.SseWriter;

@@ -1,6 +1,6 @@
 package io.ecb.push.n10n;
 
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -3,7 +3,7 @@ package io.ecb.push.notify;
 import io.ecb.auth.Caller;
 import io.ecb.auth.HmacSha256;
 import io.ecb.EcbNode;
-import io.ecb.chat.EcbException;
+import io.ecb.error.EcbException;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ChatApi;

@@ -2,8 +2,8 @@ package io.ecb.push.webpush;
 
 import io.ecb.EcbNode;
 import io.ecb.auth.ChatUser;
-import io.ecb.chat.EcbException;
-import io.ecb.chat.ErrorCode;
+import io.ecb.error.EcbException;
+import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Streams;
 import io.ecb.engine.KeyedState;
 import io.ecb.http.ChatApi;

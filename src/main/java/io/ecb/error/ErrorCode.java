@@ -1,4 +1,4 @@
-package io.ecb.chat;
+package io.ecb.error;
 
 /** The error codes of the client API and the HTTP status each one travels with. */
 public enum ErrorCode {

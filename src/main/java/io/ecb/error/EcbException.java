@@ -1,4 +1,4 @@
-package io.ecb.chat;
+package io.ecb.error;
 
 import io.vertx.core.json.JsonObject;
 
