@@ -2,22 +2,33 @@ package io.ecb.ops;
 
 import io.ecb.EcbNode;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The node's Prometheus metrics at {@code GET /metrics}. Counters read the node's own tallies
  * (LongAdders on the hot paths) when scraped, so delivering a message costs no metrics call.
+ * Every series exists from start, at zero, so that dashboards and alerts see it before its first
+ * event (k8s/grafana-dashboard.json reads only such series).
  */
 public final class NodeMetrics {
+
+  /** The section 5 webhooks, whose timers exist before their first call. */
+  static final List<String> WEBHOOKS = List.of("getUserToken", "getContacts", "getThreads", "createThread",
+    "getThread", "addThreadMessage", "markRead");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
@@ -46,13 +57,34 @@ public final class NodeMetrics {
     counter("ecb_token_check_failures", node.chat.tokens().failedChecks().failures, "Client credentials that failed their check");
     counter("ecb_token_checks_refused", node.chat.tokens().failedChecks().refused, "Token checks refused unexamined: caller past limits.failedAuthPerSecond");
     counter("ecb_refused_connections", node.connections.refused, "HTTP connections closed on arrival: too many open from their address");
-    node.backend.observe(sample -> Timer.builder("ecb_webhook")
+    for (String operation : WEBHOOKS) webhookTimer(operation, "ok");
+    node.backend.observe(sample -> webhookTimer(sample.operation(), sample.outcome()).record(sample.nanos(), TimeUnit.NANOSECONDS));
+    Gauge.builder("ecb_backend_circuit_state", node.backend, b -> switch (b.circuitState()) {
+        case CLOSED -> 0;
+        case HALF_OPEN -> 1;
+        case OPEN -> 2;
+      })
+      .description("The customer backend's circuit breaker: 0 closed, 1 half-open, 2 open").register(registry);
+    Gauge.builder("ecb_cluster_nodes", node.engine, e -> e.nodes().size())
+      .description("Nodes in the cluster as this node sees it, itself included").register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    // Collection counts and times straight from the collectors' MXBeans: unlike a pause timer fed
+    // by GC notifications, these series exist before the first collection.
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      FunctionTimer.builder("jvm_gc_collection", gc, GarbageCollectorMXBean::getCollectionCount,
+          GarbageCollectorMXBean::getCollectionTime, TimeUnit.MILLISECONDS)
+        .tag("gc", gc.getName())
+        .description("Garbage collections and the time spent in them, per collector").register(registry);
+    }
+  }
+
+  private Timer webhookTimer(String operation, String outcome) {
+    return Timer.builder("ecb_webhook")
       .description("Webhook calls to the customer backend")
-      .tag("operation", sample.operation())
-      .tag("outcome", sample.outcome())
+      .tag("operation", operation)
+      .tag("outcome", outcome)
       .publishPercentileHistogram()
-      .register(registry)
-      .record(sample.nanos(), TimeUnit.NANOSECONDS));
+      .register(registry);
   }
 
   private void counter(String name, LongAdder adder, String description) {
