@@ -4,6 +4,7 @@ import io.ecb.EcbNode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -29,28 +30,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var config = node.config;
-    Router router = Router.router(vertx);
-    // First: every handler after it may ask for the request's client address.
-    router.route().handler(node.clientAddress.handler());
-    node.bridge.mount(router);
-    node.socketIo.mount(router);
-    node.pushApi.mount(router);
-    node.notify.mount(router);
-    node.webPush.mount(router);
-    node.n10n.mount(router);
-    node.channelSender.mount(router);
-    node.api.mount(router);
-    router.get("/health").handler(node.health.liveness());
-    router.get("/ready").handler(node.health.readiness());
-    router.get("/metrics").handler(node.metrics.handler());
-    // The project's own bridge client for browsers, and sockjs-client from its WebJar.
-    router.get("/ecb-client.js").handler(ctx -> ctx.response()
-      .putHeader("Content-Type", "text/javascript; charset=utf-8")
-      .sendFile("webroot/ecb-client.js"));
-    router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
-    if (node.demo != null) node.demo.mount(router);
-    router.route().failureHandler(HttpErrors::routerFailure);
-    router.route().last().handler(ctx -> ctx.fail(404));
+    Router router = router(vertx, node);
 
     int frame = config.http.maxFrameBytes;
     HttpServerOptions options = new HttpServerOptions()
@@ -73,6 +53,36 @@ public final class HttpVerticle extends VerticleBase {
       .connectionHandler(c -> node.connections.accept(c, options))
       .requestHandler(router);
     return server.listen().onSuccess(s -> boundPort.tryComplete(s.actualPort()));
+  }
+
+  /** Every route the node serves; /openapi.json describes each of them. */
+  public static Router router(Vertx vertx, EcbNode node) {
+    Router router = Router.router(vertx);
+    // First: every handler after it may ask for the request's client address.
+    router.route().handler(node.clientAddress.handler());
+    node.bridge.mount(router);
+    node.socketIo.mount(router);
+    node.pushApi.mount(router);
+    node.notify.mount(router);
+    node.webPush.mount(router);
+    node.n10n.mount(router);
+    node.channelSender.mount(router);
+    node.api.mount(router);
+    router.get("/health").handler(node.health.liveness());
+    router.get("/ready").handler(node.health.readiness());
+    router.get("/metrics").handler(node.metrics.handler());
+    router.get("/openapi.json").handler(ctx -> ctx.response()
+      .putHeader("Content-Type", "application/json")
+      .sendFile("openapi.json"));
+    // The project's own bridge client for browsers, and sockjs-client from its WebJar.
+    router.get("/ecb-client.js").handler(ctx -> ctx.response()
+      .putHeader("Content-Type", "text/javascript; charset=utf-8")
+      .sendFile("webroot/ecb-client.js"));
+    router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
+    if (node.demo != null) node.demo.mount(router);
+    router.route().failureHandler(HttpErrors::routerFailure);
+    router.route().last().handler(ctx -> ctx.fail(404));
+    return router;
   }
 
   @Override
