@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
@@ -31,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -76,7 +74,7 @@ class KubernetesManifestsTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> yamlDocuments(String text) {
+  static List<Map<String, Object>> yamlDocuments(String text) {
     List<Map<String, Object>> docs = new ArrayList<>();
     for (Object doc : new Load(LoadSettings.builder().build()).loadAllFromString(text)) {
       if (doc == null) continue; // an empty document, e.g. after a trailing ---
@@ -179,44 +177,14 @@ class KubernetesManifestsTest {
   }
 
   @Test
-  void commandReadsTheConfigFromTheConfigMapMount() {
-    List<String> command = new ArrayList<>(strings(container().get("command")));
-    command.addAll(strings(container().get("args")));
-    assertThat(command).containsSubsequence("-jar", "/app/ecb.jar");
-    int i = command.indexOf("-conf");
+  void theImagesEntrypointReadsTheConfigFromTheConfigMapMount() {
+    // No command: the image's entrypoint (ContainerImageTest) starts ECB with its JVM flags.
+    assertThat(container().get("command")).isNull();
+    List<String> args = strings(container().get("args"));
+    int i = args.indexOf("-conf");
     assertThat(i).as("-conf FILE").isNotNegative();
-    assertThat(command.get(i + 1)).isEqualTo(configMount() + "/config.json");
+    assertThat(args.get(i + 1)).isEqualTo(configMount() + "/config.json");
     assertThat(configMapData()).containsKey("config.json");
-  }
-
-  @Test
-  @Timeout(60)
-  void javaToolOptionsCarryHazelcastsModuleFlagsAndAreAcceptedByTheJvm() throws Exception {
-    String options = envValue("JAVA_TOOL_OPTIONS");
-    assertThat(options).isNotNull().contains("-XX:MaxRAMPercentage=", "-XX:+ExitOnOutOfMemoryError");
-    List<String> given = List.of(options.trim().split("\\s+"));
-
-    // hz.opens in pom.xml is written for the java launcher ("--add-opens X"); the JVM reads
-    // JAVA_TOOL_OPTIONS itself and only accepts "--add-opens=X".
-    Matcher m = Pattern.compile("<hz.opens>(.*?)</hz.opens>", Pattern.DOTALL).matcher(Files.readString(Path.of("pom.xml")));
-    assertThat(m.find()).as("hz.opens in pom.xml").isTrue();
-    List<String> needed = new ArrayList<>();
-    String[] words = m.group(1).trim().split("\\s+");
-    for (int i = 0; i < words.length; i++) {
-      needed.add(words[i].contains("=") || i + 1 == words.length || words[i + 1].startsWith("-") ? words[i] : words[i] + "=" + words[++i]);
-    }
-    assertThat(needed).isNotEmpty().allMatch(f -> f.startsWith("--"));
-    assertThat(given).containsAll(needed);
-
-    // A JVM refuses to start on an option it does not understand: try them on this one.
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-version").redirectErrorStream(true);
-    pb.environment().put("JAVA_TOOL_OPTIONS", options.replace("-Djava.io.tmpdir=/tmp", ""));
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("java -version with JAVA_TOOL_OPTIONS:\n%s", out).isZero();
-    assertThat(out).doesNotContain("Unrecognized", "Error:", "Warning: Unknown");
   }
 
   @Test
