@@ -42,8 +42,8 @@ class DocsTest {
   private static final Pattern BLOCK = Pattern.compile("^```(\\w*)\\n(.*?)^```", Pattern.MULTILINE | Pattern.DOTALL);
   private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
   private static final Pattern INLINE = Pattern.compile("`([^`\\n]+)`");
-  private static final Pattern START = Pattern.compile("^((?:ECB_[A-Z_]+=\\S+\\s+)*)java -jar target/ecb\\.jar(\\s.*)?$");
-  private static final Pattern ENV = Pattern.compile("(ECB_[A-Z_]+)=(\\S+)");
+  private static final Pattern START = Pattern.compile("^((?:ECB_[A-Z0-9_]+=\\S+\\s+)*)java -jar target/ecb\\.jar(\\s.*)?$");
+  private static final Pattern ENV = Pattern.compile("(ECB_[A-Z0-9_]+)=(\\S+)");
   private static final Pattern DOC_PORT = Pattern.compile("\\b(80[89]\\d)\\b");
 
   @TempDir
@@ -165,7 +165,8 @@ class DocsTest {
       Matcher inline = INLINE.matcher(Files.readString(doc).replaceAll("(?ms)^```.*?^```", ""));
       while (inline.find()) {
         String code = inline.group(1);
-        if (code.matches("^(mvn|java|kubectl|bash|\\.ci/|ECB_[A-Z_]+=).*")) candidates.add(code);
+        if (code.matches("^(mvn|java|kubectl|bash|\\.ci/|ECB_[A-Z0-9_]+=).*")) candidates.add(code);
+        if (code.matches("ECB_[A-Z0-9_]+")) assertThat(variables).as("%s names %s", doc, code).contains(code);
       }
       for (String line : candidates) {
         for (String command : line.split("&&")) {
@@ -181,8 +182,8 @@ class DocsTest {
     String where = doc + ": " + command;
     Matcher env = ENV.matcher(command);
     while (env.find()) assertThat(variables).as("%s: %s names a config key", where, env.group(1)).contains(env.group(1));
-    if (command.matches("ECB_[A-Z_]+=[^=]*") && !command.contains("java ")) return; // a setting, named above
-    String program = command.replaceAll("^(ECB_[A-Z_]+=(\"[^\"]*\"|\\S+)(\\s+|$))*", "");
+    if (command.matches("ECB_[A-Z0-9_]+=[^=]*") && !command.contains("java ")) return; // a setting, named above
+    String program = command.replaceAll("^(ECB_[A-Z0-9_]+=(\"[^\"]*\"|\\S+)(\\s+|$))*", "");
     if (program.startsWith("mvn ")) {
       Matcher profile = Pattern.compile("-P(\\w+)").matcher(program);
       while (profile.find()) assertThat(pom).as(where).contains("<id>" + profile.group(1) + "</id>");
