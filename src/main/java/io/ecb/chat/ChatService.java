@@ -147,14 +147,39 @@ public final class ChatService {
           .compose(reply -> threadAndMessages("getThread", reply))
           .map(reply -> {
             reply.put("offset", rec.position().offset()).put("epoch", rec.position().epoch());
-            if (since != null) {
-              JsonArray missed = new JsonArray();
-              rec.missed().forEach(json -> missed.add(new JsonObject(json)));
-              reply.put("recovered", rec.recovered()).put("missed", missed);
-            }
+            if (since != null) reply.put("recovered", rec.recovered()).put("missed", payloads(rec.missed()));
             return reply;
           }));
     });
+  }
+
+  /**
+   * {@code {address, sinceOffset, epoch}} → {@code {recovered, missed, offset, epoch}} for any
+   * thread, user or channel stream the caller may follow (the rules of subscribing), with
+   * section 7's semantics: exactly the payloads after sinceOffset, oldest first, or
+   * {@code recovered: false} when history cannot cover the gap or the epoch is not the stream's.
+   */
+  public Future<JsonObject> recover(Caller caller, String userToken, String threadToken, JsonObject body) {
+    Object address = body == null ? null : body.getValue("address");
+    Long since;
+    try {
+      if (!(address instanceof String) || ((String) address).isEmpty()) throw EcbException.badRequest("address (string) is required");
+      since = optionalOffset(body.getValue("sinceOffset"));
+      if (since == null) throw EcbException.badRequest("sinceOffset is required");
+    } catch (EcbException e) {
+      return Future.failedFuture(e);
+    }
+    String epoch = body.getValue("epoch") == null ? null : String.valueOf(body.getValue("epoch"));
+    return authorizeSubscription(caller, (String) address, userToken, threadToken)
+      .compose(grant -> publisher.log().since(grant.stream(), since, epoch))
+      .map(rec -> new JsonObject().put("recovered", rec.recovered()).put("missed", payloads(rec.missed()))
+        .put("offset", rec.position().offset()).put("epoch", rec.position().epoch()));
+  }
+
+  private static JsonArray payloads(List<String> stored) {
+    JsonArray out = new JsonArray();
+    stored.forEach(json -> out.add(new JsonObject(json)));
+    return out;
   }
 
   public Future<JsonObject> sendMessage(Caller caller, String userToken, String threadToken, String pathThreadId, JsonObject body) {
