@@ -31,13 +31,18 @@ class PresenceTest extends NodeTestBase {
 
   /** The next presence payload on {@code address}, skipping anything else; at most 5 s after the call. */
   static JsonObject nextPresence(BridgeClient c, String address) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    return nextPresence(c, address, 5);
+  }
+
+  /** The next presence payload on {@code address}, skipping anything else; at most {@code seconds} after the call. */
+  static JsonObject nextPresence(BridgeClient c, String address, int seconds) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
       JsonObject body;
       try {
         body = c.next(address).await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).getJsonObject("body");
       } catch (java.util.concurrent.TimeoutException e) {
-        throw new AssertionError("no presence event on " + address + " within 5 s", e);
+        throw new AssertionError("no presence event on " + address + " within " + seconds + " s", e);
       }
       if ("presence".equals(body.getString("kind"))) return body;
     }
