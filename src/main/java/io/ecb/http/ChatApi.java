@@ -56,6 +56,9 @@ public final class ChatApi {
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"))));
     router.post("/api/v1/threads/:threadId/read").handler(ctx -> reply(ctx, c -> chat.live.markRead(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
+    router.get("/api/v1/recover").handler(ctx -> reply(ctx, c -> chat.live.recover(caller(c), bearer(c),
+      c.request().getHeader("X-Thread-Token"), new JsonObject().put("address", c.queryParams().get("address"))
+        .put("sinceOffset", c.queryParams().get("sinceOffset")).put("epoch", c.queryParams().get("epoch")))));
     router.get("/api/v1/events").handler(events::open);
   }
 
