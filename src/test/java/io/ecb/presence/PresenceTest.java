@@ -29,22 +29,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @Timeout(60)
 class PresenceTest extends NodeTestBase {
 
-  /** The next presence payload on {@code address}, skipping anything else; at most 5 s after the call. */
+  /** The next presence payload on {@code address}; at most 5 s after the call. */
   static JsonObject nextPresence(BridgeClient c, String address) {
     return nextPresence(c, address, 5);
   }
 
-  /** The next presence payload on {@code address}, skipping anything else; at most {@code seconds} after the call. */
+  /** The next presence payload on {@code address}; at most {@code seconds} after the call. */
   static JsonObject nextPresence(BridgeClient c, String address, int seconds) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (true) {
-      JsonObject body;
-      try {
-        body = c.next(address).await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).getJsonObject("body");
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new AssertionError("no presence event on " + address + " within " + seconds + " s", e);
-      }
-      if ("presence".equals(body.getString("kind"))) return body;
+    try {
+      return c.nextPresence(address).await(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).getJsonObject("body");
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no presence event on " + address + " within " + seconds + " s", e);
     }
   }
 
