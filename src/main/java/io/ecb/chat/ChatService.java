@@ -11,6 +11,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
+import io.ecb.presence.ThreadPresence;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -24,7 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The six chat operations, the same for every transport: verify the caller's tokens, check the
+ * The six chat operations (and, in {@link #live}, recover, getPresence and markRead), the same for every transport: verify the caller's tokens, check the
  * request, call the customer backend's webhook, verify the tokens it hands back, publish what
  * clients must hear about, and build the reply. Transports only turn their frames into these calls
  * and the results (or {@link EcbException}s) back into frames.
@@ -42,14 +43,18 @@ public final class ChatService {
   private final EcbConfig config;
   private final RateLimiter requests;
   private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
+  /** recover, getPresence and markRead. */
+  public final LiveOperations live;
 
-  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, EcbConfig config) {
+  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, ThreadPresence presence,
+                     EcbConfig config) {
     this.tokens = tokens;
     this.backend = backend;
     this.publisher = publisher;
     this.dedup = dedup;
     this.config = config;
     this.requests = new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst);
+    this.live = new LiveOperations(this, backend, publisher, presence);
   }
 
   public TokenVerifier tokens() {
@@ -147,11 +152,7 @@ public final class ChatService {
           .compose(reply -> threadAndMessages("getThread", reply))
           .map(reply -> {
             reply.put("offset", rec.position().offset()).put("epoch", rec.position().epoch());
-            if (since != null) {
-              JsonArray missed = new JsonArray();
-              rec.missed().forEach(json -> missed.add(new JsonObject(json)));
-              reply.put("recovered", rec.recovered()).put("missed", missed);
-            }
+            if (since != null) reply.put("recovered", rec.recovered()).put("missed", payloads(rec.missed()));
             return reply;
           }));
     });
@@ -278,7 +279,7 @@ public final class ChatService {
 
   // ---- checks shared by the operations
 
-  private record Access(ChatUser user, ThreadGrant grant) {
+  record Access(ChatUser user, ThreadGrant grant) {
   }
 
   /** Verifies the userToken that {@code caller} presents and charges the user's request budget. */
@@ -293,7 +294,7 @@ public final class ChatService {
       : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
   }
 
-  private Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
+  Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
     return callerInThread(caller, userToken, threadToken, expectedThreadId, true);
   }
 
@@ -350,7 +351,14 @@ public final class ChatService {
     return new JsonObject().put("type", type).put("data", m.getValue("data"));
   }
 
-  private static Long optionalOffset(Object v) {
+  /** Stored payloads (JSON text) as the {@code missed} of a reply. */
+  static JsonArray payloads(List<String> stored) {
+    JsonArray out = new JsonArray();
+    stored.forEach(json -> out.add(new JsonObject(json)));
+    return out;
+  }
+
+  static Long optionalOffset(Object v) {
     if (v == null) return null;
     if (v instanceof String s) {
       if (s.isEmpty()) return null;
@@ -366,7 +374,7 @@ public final class ChatService {
     return ((Number) v).longValue();
   }
 
-  private static EcbException backendError(String message) {
+  static EcbException backendError(String message) {
     return new EcbException(ErrorCode.BACKEND_ERROR, message);
   }
 }

@@ -141,9 +141,17 @@ public final class BridgeClient {
     send(new JsonObject().put("type", "unregister").put("address", address));
   }
 
-  /** The next message for {@code address} (a full bridge frame; its payload is under {@code body}). */
+  /**
+   * The next message for {@code address} (a full bridge frame; its payload is under {@code body}),
+   * presence payloads apart: those come from {@link #nextPresence}.
+   */
   public Future<JsonObject> next(String address) {
     return frames.next(address);
+  }
+
+  /** The next presence payload for {@code address} (a full bridge frame). */
+  public Future<JsonObject> nextPresence(String address) {
+    return frames.nextPresence(address);
   }
 
   public int pending(String address) {

@@ -23,6 +23,8 @@ final class BridgeFrames {
   private final Map<String, Promise<JsonObject>> replies = new HashMap<>();
   private final Map<String, Queue<JsonObject>> received = new HashMap<>();
   private final Map<String, Queue<Promise<JsonObject>>> waiting = new HashMap<>();
+  private final Map<String, Queue<JsonObject>> receivedPresence = new HashMap<>();
+  private final Map<String, Queue<Promise<JsonObject>>> waitingPresence = new HashMap<>();
   final Queue<JsonObject> errors = new ArrayDeque<>();
 
   /** {@code send} puts one bridge frame on the transport. */
@@ -41,6 +43,13 @@ final class BridgeFrames {
     }
     if ("err".equals(frame.getString("type"))) errors.add(frame);
     if (address == null) return;
+    // Presence comes and goes with every follower; tests of other payloads never see it.
+    Map<String, Queue<Promise<JsonObject>>> waiting = this.waiting;
+    Map<String, Queue<JsonObject>> received = this.received;
+    if (frame.getValue("body") instanceof JsonObject body && "presence".equals(body.getValue("kind"))) {
+      waiting = waitingPresence;
+      received = receivedPresence;
+    }
     Queue<Promise<JsonObject>> w = waiting.get(address);
     if (w != null && !w.isEmpty()) w.poll().complete(frame);
     else received.computeIfAbsent(address, a -> new ArrayDeque<>()).add(frame);
@@ -89,6 +98,15 @@ final class BridgeFrames {
     if (q != null && !q.isEmpty()) return Future.succeededFuture(q.poll());
     Promise<JsonObject> p = Promise.promise();
     waiting.computeIfAbsent(address, a -> new ArrayDeque<>()).add(p);
+    return p.future();
+  }
+
+  /** See {@link BridgeClient#nextPresence}. */
+  synchronized Future<JsonObject> nextPresence(String address) {
+    Queue<JsonObject> q = receivedPresence.get(address);
+    if (q != null && !q.isEmpty()) return Future.succeededFuture(q.poll());
+    Promise<JsonObject> p = Promise.promise();
+    waitingPresence.computeIfAbsent(address, a -> new ArrayDeque<>()).add(p);
     return p.future();
   }
 
