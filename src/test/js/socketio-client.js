@@ -5,7 +5,7 @@
 //
 // Prints JSON lines: {"ready": true} once a listening scenario follows what it should (the test
 // then publishes), and a last line with the result, {"ok": true, ...} or {"ok": false, "error"}.
-// Scenarios: ops, badToken, listen, slow.
+// Scenarios: ops, badToken, listen, slow, recovery, live.
 'use strict';
 
 const { io } = require('socket.io-client');
@@ -232,6 +232,54 @@ async function recovery() {
   return { ok: true, firstRecovered, recovered, before, after: received.slice(before.length) };
 }
 
-const scenarios = { ops, badToken, listen, slow, recovery };
+/**
+ * Presence, read receipts and recover on /chat: two members follow a thread (args.threadToken);
+ * the first hears the second arrive, asks who is online, sends a message the second marks read,
+ * hears the receipt, recovers what it saw, and hears the second leave.
+ */
+async function live() {
+  const { url, threadId, threadToken, userToken1, userToken2 } = args;
+  const address = 'ecb.thread.' + threadId;
+  const r = {};
+  const s1 = await connect(url, '/chat', { userToken: userToken1 }, args.transports);
+  const presence = [];
+  const arrivals = {};
+  s1.on('presence', (p) => {
+    presence.push(p);
+    const key = p.userId + ':' + p.online;
+    if (arrivals[key]) arrivals[key]();
+  });
+  const heard = (userId, online) => new Promise((resolve) => {
+    if (presence.some((p) => p.userId === userId && p.online === online)) resolve();
+    else arrivals[userId + ':' + online] = resolve;
+  });
+  r.subscribed = await ack(s1, 'subscribe', { address, threadToken });
+  step = 'own arrival';
+  await heard(args.userId1, true);
+  const s2 = await connect(url, '/chat', { userToken: userToken2 }, args.transports);
+  await ack(s2, 'subscribe', { address, threadToken });
+  step = 'second arrival';
+  await heard(args.userId2, true);
+  r.presence = await ack(s1, 'getPresence', { threadToken });
+  r.presenceWithoutToken = await ack(s1, 'getPresence', {});
+
+  const read = new Promise((resolve) => s1.on('read', resolve));
+  r.sent = await ack(s1, 'sendMessage', { threadToken, message: { type: 'text', data: { messageText: 'read me' } } });
+  r.markRead = await ack(s2, 'markRead', { threadToken, readOffset: r.sent.offset });
+  r.markReadAhead = await ack(s2, 'markRead', { threadToken, readOffset: r.sent.offset + 10 });
+  step = 'read event';
+  r.read = await read;
+  r.recover = await ack(s2, 'recover', { address, threadToken, sinceOffset: r.subscribed.offset, epoch: r.subscribed.epoch });
+  r.recoverForbidden = await ack(s2, 'recover', { address: 'ecb.user.' + args.userId1, sinceOffset: 0, epoch: 'x' });
+
+  s2.disconnect();
+  step = 'departure';
+  await heard(args.userId2, false);
+  r.presenceEvents = presence;
+  s1.disconnect();
+  return { ok: true, ...r };
+}
+
+const scenarios = { ops, badToken, listen, slow, recovery, live };
 if (!scenarios[scenario]) finish({ ok: false, error: 'unknown scenario ' + scenario });
 scenarios[scenario]().then(finish, (err) => finish({ ok: false, error: String(err && err.stack || err), data: err && err.data }));

@@ -22,6 +22,7 @@ import io.ecb.http.EventStreams;
 import io.ecb.http.HttpVerticle;
 import io.ecb.ops.NodeHealth;
 import io.ecb.ops.NodeMetrics;
+import io.ecb.presence.ThreadPresence;
 import io.ecb.push.PushApi;
 import io.ecb.push.PushService;
 import io.ecb.push.n10n.NotificationsSseProfile;
@@ -50,6 +51,8 @@ public final class EcbNode {
   /** What the node keeps cluster-wide: stream log, once-store, the push profiles' state. */
   public final Engine engine;
   public final ChatService chat;
+  /** Who follows which thread, cluster-wide, and the presence events. */
+  public final ThreadPresence presence;
   public final BackendClient backend;
   public final Fanout fanout;
   public final Publisher publisher;
@@ -84,7 +87,9 @@ public final class EcbNode {
     this.publisher = new Publisher(vertx, log);
     this.fanout = new Fanout(vertx, log, config.history.gapWaitMs);
     this.backend = new BackendClient(vertx, config.backend);
-    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(engine.once(), config.limits.dedupSeconds, config.limits.dedupPerUser), config);
+    this.presence = new ThreadPresence(engine.presence(), publisher, fanout);
+    this.chat = new ChatService(tokens, backend, publisher, new SendDedup(engine.once(), config.limits.dedupSeconds, config.limits.dedupPerUser),
+      presence, config);
     this.bridge = new BridgeServer(vertx, chat, fanout, config);
     this.events = new EventStreams(vertx, chat, fanout, log, config);
     this.api = new ChatApi(chat, events, config);

@@ -87,7 +87,9 @@ public final class BridgeServer {
       "ecb.createThread", (c, h, b) -> chat.createThread(c, h.getString("userToken"), body(b)),
       "ecb.getThread", (c, h, b) -> chat.getThread(c, h.getString("userToken"), h.getString("threadToken"), null, body(b)),
       "ecb.sendMessage", (c, h, b) -> chat.sendMessage(c, h.getString("userToken"), h.getString("threadToken"), null, body(b)),
-      "ecb.recover", (c, h, b) -> chat.recover(c, h.getString("userToken"), h.getString("threadToken"), body(b)));
+      "ecb.recover", (c, h, b) -> chat.live.recover(c, h.getString("userToken"), h.getString("threadToken"), body(b)),
+      "ecb.getPresence", (c, h, b) -> chat.live.getPresence(c, h.getString("userToken"), h.getString("threadToken"), null),
+      "ecb.markRead", (c, h, b) -> chat.live.markRead(c, h.getString("userToken"), h.getString("threadToken"), null, body(b)));
   }
 
   private static JsonObject body(JsonObject b) {

@@ -11,6 +11,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
+import io.ecb.presence.ThreadPresence;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -24,7 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The six chat operations, the same for every transport: verify the caller's tokens, check the
+ * The six chat operations (and, in {@link #live}, recover, getPresence and markRead), the same for every transport: verify the caller's tokens, check the
  * request, call the customer backend's webhook, verify the tokens it hands back, publish what
  * clients must hear about, and build the reply. Transports only turn their frames into these calls
  * and the results (or {@link EcbException}s) back into frames.
@@ -42,14 +43,18 @@ public final class ChatService {
   private final EcbConfig config;
   private final RateLimiter requests;
   private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
+  /** recover, getPresence and markRead. */
+  public final LiveOperations live;
 
-  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, EcbConfig config) {
+  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, ThreadPresence presence,
+                     EcbConfig config) {
     this.tokens = tokens;
     this.backend = backend;
     this.publisher = publisher;
     this.dedup = dedup;
     this.config = config;
     this.requests = new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst);
+    this.live = new LiveOperations(this, backend, publisher, presence);
   }
 
   public TokenVerifier tokens() {
@@ -151,35 +156,6 @@ public final class ChatService {
             return reply;
           }));
     });
-  }
-
-  /**
-   * {@code {address, sinceOffset, epoch}} → {@code {recovered, missed, offset, epoch}} for any
-   * thread, user or channel stream the caller may follow (the rules of subscribing), with
-   * section 7's semantics: exactly the payloads after sinceOffset, oldest first, or
-   * {@code recovered: false} when history cannot cover the gap or the epoch is not the stream's.
-   */
-  public Future<JsonObject> recover(Caller caller, String userToken, String threadToken, JsonObject body) {
-    Object address = body == null ? null : body.getValue("address");
-    Long since;
-    try {
-      if (!(address instanceof String) || ((String) address).isEmpty()) throw EcbException.badRequest("address (string) is required");
-      since = optionalOffset(body.getValue("sinceOffset"));
-      if (since == null) throw EcbException.badRequest("sinceOffset is required");
-    } catch (EcbException e) {
-      return Future.failedFuture(e);
-    }
-    String epoch = body.getValue("epoch") == null ? null : String.valueOf(body.getValue("epoch"));
-    return authorizeSubscription(caller, (String) address, userToken, threadToken)
-      .compose(grant -> publisher.log().since(grant.stream(), since, epoch))
-      .map(rec -> new JsonObject().put("recovered", rec.recovered()).put("missed", payloads(rec.missed()))
-        .put("offset", rec.position().offset()).put("epoch", rec.position().epoch()));
-  }
-
-  private static JsonArray payloads(List<String> stored) {
-    JsonArray out = new JsonArray();
-    stored.forEach(json -> out.add(new JsonObject(json)));
-    return out;
   }
 
   public Future<JsonObject> sendMessage(Caller caller, String userToken, String threadToken, String pathThreadId, JsonObject body) {
@@ -303,7 +279,7 @@ public final class ChatService {
 
   // ---- checks shared by the operations
 
-  private record Access(ChatUser user, ThreadGrant grant) {
+  record Access(ChatUser user, ThreadGrant grant) {
   }
 
   /** Verifies the userToken that {@code caller} presents and charges the user's request budget. */
@@ -318,7 +294,7 @@ public final class ChatService {
       : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
   }
 
-  private Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
+  Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
     return callerInThread(caller, userToken, threadToken, expectedThreadId, true);
   }
 
@@ -375,7 +351,14 @@ public final class ChatService {
     return new JsonObject().put("type", type).put("data", m.getValue("data"));
   }
 
-  private static Long optionalOffset(Object v) {
+  /** Stored payloads (JSON text) as the {@code missed} of a reply. */
+  static JsonArray payloads(List<String> stored) {
+    JsonArray out = new JsonArray();
+    stored.forEach(json -> out.add(new JsonObject(json)));
+    return out;
+  }
+
+  static Long optionalOffset(Object v) {
     if (v == null) return null;
     if (v instanceof String s) {
       if (s.isEmpty()) return null;
@@ -391,7 +374,7 @@ public final class ChatService {
     return ((Number) v).longValue();
   }
 
-  private static EcbException backendError(String message) {
+  static EcbException backendError(String message) {
     return new EcbException(ErrorCode.BACKEND_ERROR, message);
   }
 }

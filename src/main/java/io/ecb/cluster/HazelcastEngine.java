@@ -6,6 +6,7 @@ import io.ecb.engine.Engine;
 import io.ecb.engine.JsonRecords;
 import io.ecb.engine.KeyedState;
 import io.ecb.engine.OnceStore;
+import io.ecb.engine.Presence;
 import io.ecb.engine.StreamLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,6 +22,7 @@ public final class HazelcastEngine implements Engine {
   private final HazelcastInstance hazelcast;
   private final StreamLog streams;
   private final OnceStore once;
+  private Presence presence;
 
   public HazelcastEngine(Vertx vertx, EcbConfig.History history) {
     this(vertx, ClusterSetup.manager(vertx), history);
@@ -53,6 +55,13 @@ public final class HazelcastEngine implements Engine {
   @Override
   public OnceStore once() {
     return once;
+  }
+
+  /** Made on first use, which registers its membership listener: a test of other parts needs no cluster for it. */
+  @Override
+  public synchronized Presence presence() {
+    if (presence == null) presence = new HazelcastPresence(vertx, hazelcast);
+    return presence;
   }
 
   @Override

@@ -51,8 +51,23 @@ public final class Fanout {
     }
   }
 
+  /**
+   * Told when a user's first follow of a stream on this node appears and when their last one goes
+   * away, for the streams it {@link #watches}; called under the fanout's lock, so it must only
+   * hand the change on.
+   */
+  public interface FollowListener {
+    boolean watches(String stream);
+
+    /** {@code ready} completes once the follow is in effect cluster-wide. */
+    void followed(String stream, String userId, Future<Void> ready);
+
+    void unfollowed(String stream, String userId);
+  }
+
   final Vertx vertx;
   final StreamLog log;
+  private volatile FollowListener follows;
   final long gapWaitMs;
   private final Map<String, StreamFanout> streams = new ConcurrentHashMap<>();
 
@@ -67,6 +82,11 @@ public final class Fanout {
     this.gapWaitMs = gapWaitMs;
   }
 
+  /** Sets the one listener told of users' first and last follows (presence). */
+  public void followListener(FollowListener listener) {
+    this.follows = listener;
+  }
+
   /**
    * Adds a follower, known as {@code userId} (payloads aimed at one user of a stream reach only
    * that user's connections); completes once the stream's consumer is registered cluster-wide.
@@ -74,8 +94,13 @@ public final class Fanout {
   public Future<Void> subscribe(String stream, String userId, Subscriber subscriber) {
     synchronized (streams) {
       StreamFanout f = streams.computeIfAbsent(stream, s -> new StreamFanout(this, s));
-      f.subscribers.put(subscriber, userId == null ? "" : userId);
+      String user = userId == null ? "" : userId;
+      String before = f.subscribers.put(subscriber, user);
       f.version.incrementAndGet();
+      if (!user.equals(before)) {
+        if (before != null) counted(f, before, -1);
+        counted(f, user, 1);
+      }
       return f.ready;
     }
   }
@@ -84,13 +109,24 @@ public final class Fanout {
     synchronized (streams) {
       StreamFanout f = streams.get(stream);
       if (f == null) return;
-      f.subscribers.remove(subscriber);
+      String user = f.subscribers.remove(subscriber);
       f.version.incrementAndGet();
+      if (user != null) counted(f, user, -1);
       if (f.subscribers.isEmpty()) {
         streams.remove(stream);
         f.consumer.unregister();
       }
     }
+  }
+
+  /** Keeps the count of each user's follows of a watched stream; tells the listener of a first and a last. Under the lock. */
+  private void counted(StreamFanout f, String userId, int delta) {
+    FollowListener listener = follows;
+    if (listener == null || userId.isEmpty() || !listener.watches(f.stream)) return;
+    int n = f.users.merge(userId, delta, Integer::sum);
+    if (n <= 0) f.users.remove(userId);
+    if (delta > 0 && n == 1) listener.followed(f.stream, userId, f.ready);
+    else if (delta < 0 && n == 0) listener.unfollowed(f.stream, userId);
   }
 
   /** Number of streams this node follows. */

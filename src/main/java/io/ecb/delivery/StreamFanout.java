@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -28,6 +29,8 @@ final class StreamFanout {
   final String stream;
   /** Follower → the userId it follows as. */
   final Map<Fanout.Subscriber, String> subscribers = new ConcurrentHashMap<>();
+  /** userId → how many of its followers follow as that user, for a stream a {@link Fanout.FollowListener} watches; under the fanout's lock. */
+  final Map<String, Integer> users = new HashMap<>();
   /** Bumped after every change to {@link #subscribers}; {@link #groups} is rebuilt when it moves. */
   final AtomicInteger version = new AtomicInteger();
   private LoopDelivery.LoopGroup[] groups = new LoopDelivery.LoopGroup[0];

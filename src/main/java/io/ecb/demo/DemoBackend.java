@@ -29,8 +29,8 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The demo customer backend, and the reference for building a real one: it answers ECB's six
- * webhooks at {@code /demo/backend/{operation}} over real HTTP, checks each request's v2 signature
+ * The demo customer backend, and the reference for building a real one: it answers ECB's
+ * webhooks (the six chat operations and markRead) at {@code /demo/backend/{operation}} over real HTTP, checks each request's v2 signature
  * and refuses a request id it has seen, keeps users and threads in memory, and signs userTokens
  * and threadTokens with its own RSA key (ECB verifies them with the public half), each typed by
  * its {@code typ} claim. The demo page logs in at {@code /demo/login}, which stands for the
@@ -62,6 +62,8 @@ public final class DemoBackend {
     final List<String> memberIds;
     final Object data;
     final List<JsonObject> messages = new ArrayList<>();
+    /** userId → the highest offset that user has read. */
+    final Map<String, Long> reads = new LinkedHashMap<>();
     long lastMessageTime;
 
     DemoThread(String threadId, List<String> memberIds, Object data) {
@@ -190,6 +192,7 @@ public final class DemoBackend {
         case "createThread" -> createThread(me, req);
         case "getThread" -> getThread(me, req.getString("threadId"));
         case "addThreadMessage" -> addMessage(me, req);
+        case "markRead" -> markRead(me, req);
         default -> Future.failedFuture(new DemoError(404, "unknown operation"));
       };
     }
@@ -249,6 +252,19 @@ public final class DemoBackend {
     if (!t.memberIds.contains(me)) return Future.failedFuture(new DemoError(403, "not a member"));
     JsonObject stored = append(t, me, req.getJsonObject("message"));
     return Future.succeededFuture(new JsonObject().put("thread", thread(t)).put("message", stored));
+  }
+
+  /**
+   * Keeps the highest offset each member read. A thread this backend does not know is a 400, not
+   * a 404: to ECB a 404 from markRead means the backend has no read receipts at all.
+   */
+  private Future<Object> markRead(String me, JsonObject req) {
+    DemoThread t = threads.get(req.getString("threadId"));
+    if (t == null) return Future.failedFuture(new DemoError(400, "no such thread"));
+    if (!t.memberIds.contains(me)) return Future.failedFuture(new DemoError(403, "not a member"));
+    if (!(req.getValue("readOffset") instanceof Number n)) return Future.failedFuture(new DemoError(400, "readOffset is required"));
+    t.reads.merge(me, n.longValue(), Math::max);
+    return Future.succeededFuture(new JsonObject());
   }
 
   private JsonObject append(DemoThread t, String from, JsonObject message) {

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * What the node keeps cluster-wide, behind one seam: the stream log (offsets, epochs, history),
  * the once-store (send and publish idempotency), keyed state for the push profiles, and the
- * membership they consult. {@code cluster.HazelcastEngine} keeps it in Hazelcast;
+ * membership they consult, and who follows which thread (presence). {@code cluster.HazelcastEngine} keeps it in Hazelcast;
  * {@link MemoryEngine} in one node's heap.
  */
 public interface Engine {
@@ -15,6 +15,9 @@ public interface Engine {
   StreamLog streams();
 
   OnceStore once();
+
+  /** Who follows which thread, cluster-wide. */
+  Presence presence();
 
   /** The keyed state named {@code name} (for Hazelcast: the map of that name, as cluster.xml configures it). */
   <V> KeyedState<V> state(String name);

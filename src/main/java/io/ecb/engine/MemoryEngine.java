@@ -15,12 +15,14 @@ public final class MemoryEngine implements Engine {
   private final String nodeId = UUID.randomUUID().toString();
   private final StreamLog streams;
   private final OnceStore once;
+  private final Presence presence;
   private final ConcurrentHashMap<String, KeyedState<?>> states = new ConcurrentHashMap<>();
 
   public MemoryEngine(Vertx vertx, EcbConfig.History history) {
     this.vertx = vertx;
     this.streams = new MemoryStreamLog(vertx, history);
     this.once = new MemoryOnceStore(vertx);
+    this.presence = new MemoryPresence(vertx);
   }
 
   @Override
@@ -31,6 +33,11 @@ public final class MemoryEngine implements Engine {
   @Override
   public OnceStore once() {
     return once;
+  }
+
+  @Override
+  public Presence presence() {
+    return presence;
   }
 
   @Override

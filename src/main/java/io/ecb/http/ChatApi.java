@@ -52,6 +52,13 @@ public final class ChatApi {
         .put("epoch", c.queryParams().get("epoch")))));
     router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
+    router.get("/api/v1/threads/:threadId/presence").handler(ctx -> reply(ctx, c -> chat.live.getPresence(caller(c), bearer(c),
+      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"))));
+    router.post("/api/v1/threads/:threadId/read").handler(ctx -> reply(ctx, c -> chat.live.markRead(caller(c), bearer(c),
+      c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
+    router.get("/api/v1/recover").handler(ctx -> reply(ctx, c -> chat.live.recover(caller(c), bearer(c),
+      c.request().getHeader("X-Thread-Token"), new JsonObject().put("address", c.queryParams().get("address"))
+        .put("sinceOffset", c.queryParams().get("sinceOffset")).put("epoch", c.queryParams().get("epoch")))));
     router.get("/api/v1/events").handler(events::open);
   }
 

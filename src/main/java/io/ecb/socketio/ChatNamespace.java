@@ -256,7 +256,6 @@ final class ChatNamespace extends Namespace {
         });
       }
       case "unsubscribe" -> here(barrier).onComplete(x -> unsubscribe(body, ackId));
-      case "recover" -> here(barrier).onComplete(x -> reply(ackId, recover(body)));
       default -> here(barrier).onComplete(x -> call(name, body, ackId));
     }
   }
@@ -292,7 +291,7 @@ final class ChatNamespace extends Namespace {
   private Future<Void> subscribe(JsonObject body, long ackId) {
     Recovery request;
     try {
-      request = Recovery.of(body, false);
+      request = Recovery.of(body);
     } catch (EcbException e) {
       ackError(ackId, e);
       return Future.succeededFuture();
@@ -350,18 +349,6 @@ final class ChatNamespace extends Namespace {
     ack(ackId, new JsonObject());
   }
 
-  /** {@code {address, threadToken?, sinceOffset, epoch?}} → {@code {recovered, missed, offset, epoch}}, for any stream the caller may follow. */
-  private Future<JsonObject> recover(JsonObject body) {
-    Recovery request;
-    try {
-      request = Recovery.of(body, true);
-    } catch (EcbException e) {
-      return Future.failedFuture(e);
-    }
-    return server.authorizeSubscription(session.caller, request.address, userToken, request.threadToken)
-      .compose(grant -> position(grant.stream(), request));
-  }
-
   private Future<JsonObject> position(String stream, Recovery request) {
     StreamLog log = server.log;
     if (request.sinceOffset == null) {
@@ -378,14 +365,13 @@ final class ChatNamespace extends Namespace {
     });
   }
 
-  /** What a subscribe or recover asks for. */
+  /** What a subscribe asks for. */
   private record Recovery(String address, String threadToken, Long sinceOffset, String epoch) {
-    static Recovery of(JsonObject body, boolean sinceRequired) {
+    static Recovery of(JsonObject body) {
       if (!(body.getValue("address") instanceof String address) || address.isEmpty()) {
         throw EcbException.badRequest("address (string) is required");
       }
       Object since = body.getValue("sinceOffset");
-      if (since == null && sinceRequired) throw EcbException.badRequest("sinceOffset is required");
       if (since != null && !(since instanceof Number n && n.longValue() >= 0 && n.doubleValue() == n.longValue())) {
         throw EcbException.badRequest("sinceOffset must be a non-negative integer");
       }

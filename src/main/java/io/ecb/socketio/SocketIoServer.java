@@ -94,7 +94,10 @@ public final class SocketIoServer {
       "getThreads", (c, t, b) -> chat.getThreads(c, t, Paging.of(b)),
       "createThread", chat::createThread,
       "getThread", (c, t, b) -> chat.getThread(c, t, threadToken(b), null, b),
-      "sendMessage", (c, t, b) -> chat.sendMessage(c, t, threadToken(b), null, b));
+      "sendMessage", (c, t, b) -> chat.sendMessage(c, t, threadToken(b), null, b),
+      "recover", (c, t, b) -> chat.live.recover(c, t, b.getValue("threadToken") instanceof String s ? s : null, b),
+      "getPresence", (c, t, b) -> chat.live.getPresence(c, t, threadToken(b), null),
+      "markRead", (c, t, b) -> chat.live.markRead(c, t, threadToken(b), null, b));
   }
 
   private static String threadToken(JsonObject body) {

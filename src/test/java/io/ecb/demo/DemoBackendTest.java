@@ -99,6 +99,25 @@ class DemoBackendTest {
     c.close().await();
   }
 
+  @Test
+  void theDemoKeepsReadReceipts() {
+    BridgeClient c = BridgeClient.connect(vertx, node.port()).await();
+    String bob = c.request("ecb.getUserToken", null, new JsonObject().put("accessToken", login("bob"))).await().getString("userToken");
+    String carol = c.request("ecb.getUserToken", null, new JsonObject().put("accessToken", login("carol"))).await().getString("userToken");
+    JsonObject created = c.request("ecb.createThread", new JsonObject().put("userToken", bob), new JsonObject()
+      .put("memberIds", new JsonArray().add("carol"))
+      .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", "hi")))).await();
+    String threadToken = created.getJsonObject("thread").getString("threadToken");
+    JsonObject sent = c.request("ecb.sendMessage", new JsonObject().put("userToken", bob).put("threadToken", threadToken), new JsonObject()
+      .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", "seen?")))).await();
+    JsonObject receipt = c.request("ecb.markRead", new JsonObject().put("userToken", carol).put("threadToken", threadToken),
+      new JsonObject().put("readOffset", sent.getLong("offset"))).await();
+    assertThat(receipt.getString("userId")).isEqualTo("carol");
+    assertThat(receipt.getLong("readOffset")).isEqualTo(sent.getLong("offset"));
+    assertThat(receipt.getLong("offset")).isEqualTo(sent.getLong("offset") + 1);
+    c.close().await();
+  }
+
   // ---- webhooks, called here directly as an attacker who captured one would
 
   private record Signed(String operation, String requestId, String timestamp, String signature, Buffer body) {

@@ -67,6 +67,8 @@ public final class StubBackend {
   public final Map<String, JsonObject> users = new ConcurrentHashMap<>();
   public final Map<String, JsonObject> threads = new ConcurrentHashMap<>();
   public final Map<String, List<JsonObject>> messages = new ConcurrentHashMap<>();
+  /** threadId + '/' + userId → the highest readOffset markRead recorded. */
+  public final Map<String, Long> reads = new ConcurrentHashMap<>();
 
   public StubBackend(Vertx vertx, TestKeys keys) {
     this(vertx, keys, SECRET);
@@ -257,6 +259,12 @@ public final class StubBackend {
         if (!threads.containsKey(id)) yield Reply.error(404, "no such thread");
         JsonObject msg = store(id, me, req.getJsonObject("message"));
         yield Reply.ok(new JsonObject().put("thread", thread(id)).put("message", msg));
+      }
+      case "markRead" -> {
+        String id = req.getString("threadId");
+        if (threads.containsKey(id) && !threads.get(id).getJsonArray("memberIds").contains(me)) yield Reply.error(403, "not a member");
+        reads.merge(id + "/" + me, req.getLong("readOffset"), Math::max);
+        yield Reply.ok(new JsonObject());
       }
       default -> Reply.error(404, "unknown operation");
     });
