@@ -128,8 +128,8 @@ class Condition {
 
 /**
  * sockjs-client, counting the sockets the client opens; while `held` is set, the client's
- * ecb.recover requests wait (a recovery slower than the live traffic), and `frames` counts what
- * arrives for each address meanwhile.
+ * ecb.recover requests wait (a recovery slower than the live traffic), and `frames` counts the
+ * numbered payloads that arrive for each address.
  */
 function instrumentedSockJS(state) {
   return class extends SockJS {
@@ -138,8 +138,9 @@ function instrumentedSockJS(state) {
       state.opened = (state.opened || 0) + 1;
       state.changed();
       this.addEventListener('message', (e) => {
-        const address = JSON.parse(e.data).address;
-        state.frames.set(address, (state.frames.get(address) || 0) + 1);
+        const frame = JSON.parse(e.data);
+        if (!frame.body || typeof frame.body.offset !== 'number') return;
+        state.frames.set(frame.address, (state.frames.get(frame.address) || 0) + 1);
         state.changed();
       });
     }
@@ -174,12 +175,14 @@ async function newThread(u2) {
   return (await u2.createThread(['u1'], 'start')).thread;
 }
 
-const offsets = (payloads) => payloads.filter((p) => typeof p.offset === 'number').map((p) => p.offset);
+const numbered = (p) => typeof p.offset === 'number';
+const offsets = (payloads) => payloads.filter(numbered).map((p) => p.offset);
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /**
  * u2 (direct) makes a thread with u1; u1 (through the proxy, instrumented) follows it. `received`
- * collects what u1's follow hands on, `reloads` its onReload calls, `reconnects()` its reconnects.
+ * collects the numbered payloads u1's follow hands on (presence and typing are not),
+ * `reloads` its onReload calls, `reconnects()` its reconnects.
  */
 async function followedThroughProxy() {
   const u2 = await signedIn('u2');
@@ -190,7 +193,7 @@ async function followedThroughProxy() {
   u1.onreconnect = () => { reconnects++; state.changed(); };
   const received = [];
   const reloads = [];
-  const follow = await u1.followThread(thread, (p) => { received.push(p); state.changed(); },
+  const follow = await u1.followThread(thread, (p) => { if (numbered(p)) received.push(p); state.changed(); },
     { onReload: (reply) => { reloads.push(reply); state.changed(); } });
   return { u1, u2, thread, state, received, reloads, follow, reconnects: () => reconnects };
 }
@@ -227,6 +230,37 @@ test('every operation answers through a promise, and errors are EcbErrors', asyn
   const refused = await u1.recover('ecb.user.u2', { sinceOffset: 0 }).then(() => null, (e) => e);
   assert.equal(refused.code, 'FORBIDDEN');
   assert.equal(refused.status, 403);
+});
+
+test('presence and read receipts reach the followers of a thread', async () => {
+  const state = newState();
+  const u2 = await signedIn('u2');
+  const thread = await newThread(u2);
+  const seenByU2 = [];
+  await u2.followThread(thread, (p) => { seenByU2.push(p); state.changed(); });
+  const u1 = await signedIn('u1');
+  const seenByU1 = [];
+  const f1 = await u1.followThread(thread, (p) => { seenByU1.push(p); state.changed(); });
+  const presenceOf = (userId, online) => () => seenByU2.some((p) => p.kind === 'presence' && p.userId === userId && p.online === online);
+  await state.until(presenceOf('u1', true), () => 'u1 online, u2 saw ' + JSON.stringify(seenByU2));
+  const presence = await u1.getPresence(thread);
+  assert.equal(presence.threadId, thread.threadId);
+  assert.deepEqual([...presence.online].sort(), ['u1', 'u2']);
+
+  const sent = await u2.sendMessage(thread, 'read me');
+  await state.until(() => seenByU1.some((p) => p.offset === sent.offset), () => 'the message at u1');
+  const receipt = await u1.markRead(f1.threadToken, sent.offset);
+  assert.equal(receipt.userId, 'u1');
+  assert.equal(receipt.readOffset, sent.offset);
+  assert.equal(receipt.offset, sent.offset + 1);
+  await state.until(() => seenByU2.some((p) => p.kind === 'read' && p.offset === receipt.offset), () => 'the receipt at u2');
+  const read = seenByU2.find((p) => p.kind === 'read');
+  assert.equal(read.userId, 'u1');
+  assert.equal(read.readOffset, sent.offset);
+  await assert.rejects(u1.markRead(thread, receipt.offset + 10), (e) => e instanceof sdk.EcbError && e.code === 'BAD_REQUEST' && e.status === 400);
+
+  f1.unsubscribe();
+  await state.until(presenceOf('u1', false), () => 'u1 offline');
 });
 
 test('a reconnect mid-stream loses nothing within the history window: every offset arrives once, in order', async () => {
@@ -272,11 +306,13 @@ test('a payload that arrives both live and in the recovery is handed on once', a
   state.held = [];
   proxy.cut();
   await state.until(() => reconnects() === 1 && state.held.length === 1, () => 'the reconnect and its recovery request');
-  // Registered again: these arrive live while the recovery waits, and the recovery holds them too.
+  // The node answers a request only once the registrations before it are in effect: from then
+  // on, what u2 sends arrives live while the recovery waits, and the recovery holds it too.
+  await u1.getPresence(thread);
   const before = state.frames.get(address);
   const sent = [];
   for (let i = 0; i < 4; i++) sent.push((await u2.sendMessage(thread, 'both ' + i)).offset);
-  await state.until(() => state.frames.get(address) === before + 4, () => 'the four live frames');
+  await state.until(() => state.frames.get(address) === before + 4, () => 'the four live frames, counted ' + (state.frames.get(address) - before));
   assert.equal(received.length, 1, 'live payloads wait for the recovery');
   const release = state.held;
   state.held = null;
@@ -327,7 +363,7 @@ test('an expired userToken is refreshed through the callback and the operation r
   const late = await client(ECB_URL, { userToken: EXPIRED_TOKEN, refreshToken });
   const received = [];
   const sub = late.subscribe('ecb.thread.' + thread.threadId, { threadToken: thread.threadToken },
-    (p) => { received.push(p); state.changed(); });
+    (p) => { if (numbered(p)) received.push(p); state.changed(); });
   await sub.ready;
   assert.equal(refreshes, 2, 'one refresh for the registration and the recovery that failed with it');
   const sent = await u2.sendMessage(thread, 'after the refresh');
