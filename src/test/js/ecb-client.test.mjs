@@ -410,3 +410,11 @@ test('close() ends a pending connect with CLOSED', async () => {
   await assert.rejects(connecting, (e) => e.code === 'CLOSED');
   proxy.accept();
 });
+
+test('connect() rejects at once what no retry can mend: no SockJS, or a URL SockJS refuses', async () => {
+  const bare = new sdk.EcbClient(ECB_URL + '/eventbus');
+  await assert.rejects(bare.connect(), (e) => e instanceof sdk.EcbError && e.code === 'NO_SOCKJS' && e.status === 0);
+  const ftp = new sdk.EcbClient('ftp://127.0.0.1/eventbus', { SockJS });
+  await assert.rejects(ftp.connect(), (e) => e.code === 'BAD_REQUEST' && e.status === 0);
+  assert.equal(ftp.state, 'idle');
+});

@@ -89,7 +89,15 @@ class EcbClient {
       this._settleWaiters(new EcbError('NO_SOCKJS', 0, 'EcbClient needs sockjs-client: pass options.SockJS or load it first'));
       return;
     }
-    const sock = new SockJSImpl(this.url, null, this.options.sockjs);
+    let sock;
+    try {
+      sock = new SockJSImpl(this.url, null, this.options.sockjs);
+    } catch (e) {
+      // A URL or options SockJS refuses: no later attempt can do better.
+      this.state = 'idle';
+      this._settleWaiters(new EcbError('BAD_REQUEST', 0, 'cannot connect to ' + this.url + ': ' + e.message));
+      return;
+    }
     this._sock = sock;
     let opened = false;
 
