@@ -75,9 +75,8 @@ public final class HttpVerticle extends VerticleBase {
       .putHeader("Content-Type", "application/json")
       .sendFile("openapi.json"));
     // The project's own bridge client for browsers, and sockjs-client from its WebJar.
-    router.get("/ecb-client.js").handler(ctx -> ctx.response()
-      .putHeader("Content-Type", "text/javascript; charset=utf-8")
-      .sendFile("webroot/ecb-client.js"));
+    // The project's own client SDK, and sockjs-client from its WebJar.
+    ClientSdk.mount(router, vertx);
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
     if (node.demo != null) node.demo.mount(router);
     router.route().failureHandler(HttpErrors::routerFailure);
