@@ -9,6 +9,8 @@ import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ClientAddress;
 import io.ecb.http.Origins;
+import io.ecb.module.Module;
+import io.ecb.module.Periodic;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -40,7 +42,7 @@ import java.util.concurrent.atomic.LongAdder;
  * served by {@link ChatService} on this node; stream payloads come from the node's {@link Fanout},
  * one event-bus consumer per stream.
  */
-public final class BridgeServer {
+public final class BridgeServer implements Module {
 
   /** A request address: the connection's caller, tokens from the frame's headers, and its body (null when not an object). */
   @FunctionalInterface
@@ -67,10 +69,12 @@ public final class BridgeServer {
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
-  public static final long SWEEP_MS = 2_500;
+  static final long SWEEP_MS = 2_500;
   /** In how many turns every connection's heartbeat is checked once. */
   static final int HEARTBEAT_SLOTS = 5;
   private long heartbeatTurns;
+  private final Periodic pingSweep;
+  private final Periodic heartbeats;
 
   public BridgeServer(Vertx vertx, ChatService chat, Fanout fanout, EcbConfig config) {
     this.vertx = vertx;
@@ -80,6 +84,8 @@ public final class BridgeServer {
     this.maxFrameBytes = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
     this.httpTransports = new SockJsHttpTransports(this, config.limits.outboundQueueBytes);
+    this.pingSweep = new Periodic(vertx, SWEEP_MS, this::sweepPings);
+    this.heartbeats = new Periodic(vertx, heartbeatTurnMs(), this::heartbeatTurn);
     this.operations = Map.of(
       "ecb.getUserToken", (c, h, b) -> chat.getUserToken(c, body(b)),
       "ecb.getContacts", (c, h, b) -> chat.getContacts(c, h.getString("userToken"), Paging.of(body(b))),
@@ -184,7 +190,7 @@ public final class BridgeServer {
   }
 
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
-  public void sweepPings() {
+  void sweepPings() {
     long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;
     for (BridgeSession s : sessions) {
       if (s.lastPing < deadline) s.closeLater(CloseReason.PING_TIMEOUT);
@@ -206,7 +212,7 @@ public final class BridgeServer {
     }
   }
 
-  public long heartbeatTurnMs() {
+  long heartbeatTurnMs() {
     return Math.max(1, config.limits.heartbeatSeconds * 1000 / (2 * HEARTBEAT_SLOTS));
   }
 
@@ -218,9 +224,18 @@ public final class BridgeServer {
     return draining;
   }
 
+  @Override
+  public Future<Void> start() {
+    return Future.all(pingSweep.start(), heartbeats.start()).mapEmpty();
+  }
+
   /** Stops accepting and tells every client to reconnect elsewhere. */
-  public void drain() {
+  @Override
+  public Future<Void> stop() {
+    pingSweep.stop();
+    heartbeats.stop();
     draining = true;
     sessions.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
+    return Future.succeededFuture();
   }
 }

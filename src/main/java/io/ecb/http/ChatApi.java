@@ -5,6 +5,7 @@ import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
 import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -18,18 +19,17 @@ import java.util.function.Function;
  * The chat operations over plain HTTP at {@code /api/v1}: {@code Authorization: Bearer <userToken>},
  * {@code X-Thread-Token: <threadToken>}, JSON in and out, errors as {@code {"error": {code, message}}}.
  */
-public final class ChatApi {
+public final class ChatApi implements Module {
 
   private final ChatService chat;
   private final EcbConfig config;
-  private final EventStreams events;
 
-  public ChatApi(ChatService chat, EventStreams events, EcbConfig config) {
+  public ChatApi(ChatService chat, EcbConfig config) {
     this.chat = chat;
-    this.events = events;
     this.config = config;
   }
 
+  @Override
   public void mount(Router router) {
     router.route("/api/v1/*").handler(ctx -> {
       if (Origins.allowed(ctx, config.http.allowedOrigins)) ctx.next();
@@ -52,7 +52,6 @@ public final class ChatApi {
         .put("epoch", c.queryParams().get("epoch")))));
     router.post("/api/v1/threads/:threadId/messages").handler(ctx -> reply(ctx, c -> chat.sendMessage(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), c.pathParam("threadId"), HttpBodies.jsonObject(c))));
-    router.get("/api/v1/events").handler(events::open);
   }
 
   private static void reply(RoutingContext ctx, Function<RoutingContext, Future<JsonObject>> op) {

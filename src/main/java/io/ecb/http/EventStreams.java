@@ -10,12 +10,14 @@ import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
+import io.ecb.module.Module;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
@@ -36,7 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * replayed from history, in order, before live ones. When history cannot cover a stream's gap, the
  * stream gets {@code {"kind":"reset","stream",...}} and the client reloads that thread from the API.
  */
-public final class EventStreams {
+public final class EventStreams implements Module {
 
   private final Vertx vertx;
   private final ChatService chat;
@@ -58,11 +60,19 @@ public final class EventStreams {
   }
 
   /** Ends every stream; EventSource reconnects by itself, to another node behind the load balancer. */
-  public void drain() {
+  @Override
+  public Future<Void> stop() {
     connections.forEach(Connection::end);
+    return Future.succeededFuture();
   }
 
-  void open(RoutingContext ctx) {
+  /** Serves {@code GET /api/v1/events}; mounted after {@link ChatApi}, whose origin rule and CORS cover it. */
+  @Override
+  public void mount(Router router) {
+    router.get("/api/v1/events").handler(this::open);
+  }
+
+  private void open(RoutingContext ctx) {
     String userToken = ctx.queryParams().get("access_token");
     if (userToken == null) userToken = ChatApi.bearer(ctx);
     List<String> threadTokens = ctx.queryParams().getAll("thread");

@@ -24,7 +24,7 @@ class FanoutBatchTest extends NodeTestBase {
 
   @Test
   void payloadsThatPileUpForABusyLoopReachItsFollowersAsOneBatchInOrder() throws Exception {
-    Fanout fanout = node.node.fanout;
+    Fanout fanout = node.node.fanout();
     String stream = Streams.thread("batch-" + UUID.randomUUID());
 
     ContextInternal busy = verticleContext();
@@ -73,10 +73,10 @@ class FanoutBatchTest extends NodeTestBase {
         Thread.currentThread().interrupt();
       }
     });
-    for (int i = 1; i <= 3; i++) node.node.publisher.publish(stream, new JsonObject().put("n", i)).await();
+    for (int i = 1; i <= 3; i++) node.node.publisher().publish(stream, new JsonObject().put("n", i)).await();
     assertTrue(watcherGot[0].await(10, TimeUnit.SECONDS));
     // Once the fourth is seen, the third has been handed to every loop (one payload at a time).
-    node.node.publisher.publish(stream, new JsonObject().put("n", 4)).await();
+    node.node.publisher().publish(stream, new JsonObject().put("n", 4)).await();
     assertTrue(watcherGot[1].await(10, TimeUnit.SECONDS));
     release.countDown();
 

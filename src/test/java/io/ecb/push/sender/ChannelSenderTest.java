@@ -57,7 +57,7 @@ class ChannelSenderTest extends ClusterTestBase {
     wsClient = vertx.createWebSocketClient();
     httpClient = vertx.createHttpClient();
     for (TestNode n : nodes) {
-      profiles.add(n.node.channelSender);
+      profiles.add(n.node.channelSender());
       ports.add(n.port());
     }
   }
