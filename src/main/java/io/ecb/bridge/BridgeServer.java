@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.transport.SockJsCodec;
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
@@ -8,7 +9,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ClientAddress;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
 import io.ecb.module.Module;
 import io.ecb.module.Periodic;
 import io.vertx.core.Future;
@@ -62,7 +63,7 @@ public final class BridgeServer implements Module {
   private final EcbConfig config;
   final int maxFrameBytes;
   final int maxSubscriptions;
-  final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
+  final Set<BridgeConnection> connections = ConcurrentHashMap.newKeySet();
   private final Map<String, Operation> operations;
   final SockJsHttpTransports httpTransports;
   private final Map<String, StreamAuthorizer> extraStreams = new ConcurrentHashMap<>();
@@ -166,15 +167,15 @@ public final class BridgeServer implements Module {
   }
 
   private void accept(ServerWebSocket ws, HttpConnection connection, SocketAddress client, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, client, s -> new WebSocketWire(ws, connection, sockJs,
+    BridgeConnection session = new BridgeConnection(this, client, s -> new WebSocketTransport(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);
       }));
-    sessions.add(session);
+    connections.add(session);
     if (sockJs) {
       ws.textMessageHandler(text -> {
-        List<String> frames = SockJsFrames.decode(text);
+        List<String> frames = SockJsCodec.decode(text);
         if (frames == null) session.close(CloseReason.PROTOCOL_ERROR);
         else frames.forEach(session::onFrame);
       });
@@ -192,7 +193,7 @@ public final class BridgeServer implements Module {
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
   void sweepPings() {
     long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;
-    for (BridgeSession s : sessions) {
+    for (BridgeConnection s : connections) {
       if (s.lastPing < deadline) s.closeLater(CloseReason.PING_TIMEOUT);
     }
   }
@@ -207,8 +208,8 @@ public final class BridgeServer implements Module {
    */
   public void heartbeatTurn() {
     int slot = (int) (heartbeatTurns++ % HEARTBEAT_SLOTS);
-    for (BridgeSession s : sessions) {
-      if (s.heartbeatSlot == slot) s.wire().heartbeat();
+    for (BridgeConnection s : connections) {
+      if (s.heartbeatSlot == slot) s.transport().heartbeat();
     }
   }
 
@@ -217,7 +218,7 @@ public final class BridgeServer implements Module {
   }
 
   public int connectionCount() {
-    return sessions.size();
+    return connections.size();
   }
 
   boolean draining() {
@@ -235,7 +236,7 @@ public final class BridgeServer implements Module {
     pingSweep.stop();
     heartbeats.stop();
     draining = true;
-    sessions.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
+    connections.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
     return Future.succeededFuture();
   }
 }

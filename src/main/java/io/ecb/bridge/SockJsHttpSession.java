@@ -1,7 +1,7 @@
 package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
-import io.ecb.delivery.SockJsFraming;
+import io.ecb.transport.SockJsCodec;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,18 +31,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * (SockJS escapes the rest), so characters count as bytes.
  *
  * <p>All state is confined to the event loop of the request that opened the session, where the
- * {@link BridgeSession} handles its frames; requests that arrive on other event loops hand over to
+ * {@link BridgeConnection} handles its frames; requests that arrive on other event loops hand over to
  * it, and writes are handed over to each response's own event loop. Only the count of unflushed
  * bytes is shared: write completions arrive on the responses' event loops.
  */
-final class SockJsHttpSession implements Wire {
+final class SockJsHttpSession implements BridgeTransport {
 
-  private static final String ANOTHER_CONNECTION = SockJsFraming.closeFrame(2010, "Another connection still open");
+  private static final String ANOTHER_CONNECTION = SockJsCodec.closeFrame(2010, "Another connection still open");
 
   private final SockJsHttpTransports transports;
   final String id;
   final Context context;
-  private BridgeSession bridge;
+  private BridgeConnection bridge;
   /** The client's open receiving request, if any. */
   private Receiver receiver;
   /** The latest receiver, whose response may still be flushing after it ended. */
@@ -59,7 +59,7 @@ final class SockJsHttpSession implements Wire {
   private String closeFrame;
   private volatile boolean closed;
   private long timer = -1;
-  /** Something was written since the last heartbeat check (see {@link WebSocketWire#heartbeat()}). */
+  /** Something was written since the last heartbeat check (see {@link WebSocketTransport#heartbeat()}). */
   private volatile boolean wrote;
   /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
   private int idleChecks;
@@ -76,15 +76,15 @@ final class SockJsHttpSession implements Wire {
    */
   void open(SocketAddress remote) {
     BridgeServer server = transports.server;
-    bridge = new BridgeSession(server, remote, s -> this);
-    server.sessions.add(bridge);
+    bridge = new BridgeConnection(server, remote, s -> this);
+    server.connections.add(bridge);
   }
 
   boolean isClosed() {
     return closed;
   }
 
-  BridgeSession bridge() {
+  BridgeConnection bridge() {
     return bridge;
   }
 
@@ -116,7 +116,7 @@ final class SockJsHttpSession implements Wire {
     r.start(unflushed);
     if (!opened) {
       opened = true;
-      emit(SockJsFraming.OPEN);
+      emit(SockJsCodec.OPEN);
     }
     if (receiver == r && !pending.isEmpty()) emit(drainPending());
   }
@@ -135,7 +135,7 @@ final class SockJsHttpSession implements Wire {
 
   @Override
   public void write(Buffer frame) {
-    if (accepting()) send(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+    if (accepting()) send(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
   }
 
   @Override
@@ -207,7 +207,7 @@ final class SockJsHttpSession implements Wire {
     } else if (++idleChecks == 2) {
       idleChecks = 0;
       context.runOnContext(v -> {
-        if (receiver != null && !closed) emit(SockJsFraming.HEARTBEAT);
+        if (receiver != null && !closed) emit(SockJsCodec.HEARTBEAT);
       });
     }
   }
@@ -219,7 +219,7 @@ final class SockJsHttpSession implements Wire {
   @Override
   public void close(int code, String reason) {
     if (closeFrame != null) return;
-    closeFrame = SockJsFraming.closeFrame(code, reason);
+    closeFrame = SockJsCodec.closeFrame(code, reason);
     closed = true;
     pending.clear();
     pendingBytes = 0;
@@ -237,7 +237,7 @@ final class SockJsHttpSession implements Wire {
   private void end() {
     if (closed) return;
     closed = true;
-    closeFrame = SockJsFraming.closeFrame(CloseReason.NORMAL.code, CloseReason.NORMAL.reason);
+    closeFrame = SockJsCodec.closeFrame(CloseReason.NORMAL.code, CloseReason.NORMAL.reason);
     pending.clear();
     pendingBytes = 0;
     cancelTimer();

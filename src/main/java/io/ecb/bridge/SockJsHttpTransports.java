@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.transport.SockJsCodec;
 import io.ecb.http.ClientAddress;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -174,7 +175,7 @@ final class SockJsHttpTransports {
         text(response.setStatusCode(400)).end("Payload expected.");
         return;
       }
-      messages = SockJsFrames.decode(payload);
+      messages = SockJsCodec.decode(payload);
     } catch (IllegalArgumentException e) {
       messages = null; // malformed form encoding
     }

@@ -27,7 +27,7 @@ final class StreamFanout {
   private final StreamLog log;
   final String stream;
   /** Follower → the userId it follows as. */
-  final Map<Fanout.Subscriber, String> subscribers = new ConcurrentHashMap<>();
+  final Map<Connection, String> subscribers = new ConcurrentHashMap<>();
   /** Bumped after every change to {@link #subscribers}; {@link #groups} is rebuilt when it moves. */
   final AtomicInteger version = new AtomicInteger();
   private LoopDelivery.LoopGroup[] groups = new LoopDelivery.LoopGroup[0];

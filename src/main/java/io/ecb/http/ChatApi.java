@@ -1,5 +1,6 @@
 package io.ecb.http;
 
+import io.ecb.transport.Origins;
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -31,15 +33,10 @@ public final class ChatApi implements Module {
 
   @Override
   public void mount(Router router) {
-    router.route("/api/v1/*").handler(ctx -> {
-      if (Origins.allowed(ctx, config.http.allowedOrigins)) ctx.next();
-      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
-    });
-    if (!config.http.allowedOrigins.isEmpty()) {
-      router.route("/api/v1/*").handler(Origins.cors(config.http.allowedOrigins,
-        java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS),
-        java.util.Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID")));
-    }
+    Origins.guard(router, "/api/v1/*", config.http.allowedOrigins,
+      Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS),
+      Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID"),
+      ctx -> HttpErrors.send(ctx, EcbException.forbidden("origin not allowed")));
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
 
     router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(caller(c), HttpBodies.jsonObject(c))));

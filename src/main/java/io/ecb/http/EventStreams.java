@@ -1,5 +1,7 @@
 package io.ecb.http;
 
+import io.ecb.delivery.Connection;
+import io.ecb.transport.SseStream;
 import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.ChatService;
@@ -45,7 +47,7 @@ public final class EventStreams implements Module {
   private final Fanout fanout;
   private final StreamLog log;
   private final EcbConfig config;
-  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final Set<EventStream> connections = ConcurrentHashMap.newKeySet();
 
   public EventStreams(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, EcbConfig config) {
     this.vertx = vertx;
@@ -62,7 +64,7 @@ public final class EventStreams implements Module {
   /** Ends every stream; EventSource reconnects by itself, to another node behind the load balancer. */
   @Override
   public Future<Void> stop() {
-    connections.forEach(Connection::end);
+    connections.forEach(EventStream::end);
     return Future.succeededFuture();
   }
 
@@ -85,7 +87,7 @@ public final class EventStreams implements Module {
     Caller caller = ChatApi.caller(ctx);
 
     chat.caller(caller, token, false).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
-        .map(streams -> new Connection(ctx, user.userId(), streams)))
+        .map(streams -> new EventStream(ctx, user.userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
   }
@@ -134,31 +136,28 @@ public final class EventStreams implements Module {
     final List<Delivery> held = new ArrayList<>();
   }
 
-  private final class Connection implements Fanout.Subscriber {
+  private final class EventStream implements Connection {
     final RoutingContext ctx;
     final String userId;
     final HttpServerResponse response;
     final Context context;
     final Map<String, Position> positions = new LinkedHashMap<>();
-    final SseWriter out;
+    final SseStream out;
     long pingTimer = -1;
     boolean ended;
 
-    Connection(RoutingContext ctx, String userId, List<String> streams) {
+    EventStream(RoutingContext ctx, String userId, List<String> streams) {
       this.ctx = ctx;
       this.userId = userId;
       this.response = ctx.response();
       this.context = Vertx.currentContext();
       // A client that cannot keep up is cut off; it resumes from its Last-Event-ID.
-      this.out = new SseWriter(response, config.limits.outboundQueueBytes, this::end);
+      this.out = new SseStream(response, config.limits.outboundQueueBytes, this::end);
       streams.forEach(s -> positions.put(s, new Position()));
     }
 
     void start(Map<String, String[]> resumeFrom) {
-      response.setChunked(true)
-        .putHeader("Content-Type", "text/event-stream")
-        .putHeader("Cache-Control", "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
+      out.open();
       response.closeHandler(v -> end());
       connections.add(this);
       pingTimer = vertx.setPeriodic(config.http.keepAliveSeconds * 1000, id -> write(": ping\n\n"));
@@ -276,7 +275,7 @@ public final class EventStreams implements Module {
         connections.remove(this);
         vertx.cancelTimer(pingTimer);
         positions.keySet().forEach(s -> fanout.unsubscribe(s, this));
-        if (!response.ended() && !response.closed()) response.end();
+        out.end();
       });
     }
   }

@@ -146,7 +146,7 @@ final class EngineSession {
 
   /**
    * The connection the WebSocket writes through: after the upgrade, the HTTP connection's channel
-   * carries a new Vert.x handler whose connection is the WebSocket's (as the bridge's wire does).
+   * carries a new Vert.x handler whose connection is the WebSocket's (as the bridge's WebSocketTransport does).
    */
   private static VertxConnection webSocketConnection(HttpConnection http) {
     if (!(http instanceof ConnectionBase base)) return null;

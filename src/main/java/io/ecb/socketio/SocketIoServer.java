@@ -11,7 +11,7 @@ import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
 import io.ecb.http.ClientAddress;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
 import io.ecb.module.Module;
 import io.ecb.module.Periodic;
 import io.ecb.push.notify.ChannelNotifyProfile;

@@ -70,7 +70,7 @@ class BridgeHeartbeatTest extends NodeTestBase {
     List<BridgeClient> clients = new ArrayList<>();
     for (int i = 0; i < 20; i++) clients.add(bridge());
     // Twenty connections all in one slot would happen once in 5^19 runs.
-    assertThat(node.node.bridge().sessions.stream().map(s -> s.heartbeatSlot).collect(Collectors.toSet())).hasSizeGreaterThan(1);
+    assertThat(node.node.bridge().connections.stream().map(s -> s.heartbeatSlot).collect(Collectors.toSet())).hasSizeGreaterThan(1);
     clients.forEach(c -> c.close().await());
   }
 }

@@ -64,7 +64,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     String threadId = "t-" + transport.path;
     String token = backend.addThread(threadId, "u1", "u2").getString("threadToken");
     SockJsHttpClient c = SockJsHttpClient.connect(vertx, node.port(), transport, 200).await();
-    BridgeSession bridge = session(c).bridge();
+    BridgeConnection bridge = session(c).bridge();
     long openedAt = bridge.lastPing;
 
     c.register("ecb.thread." + threadId, member("u1", token)).await();
@@ -91,7 +91,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     assertThat(c.errors).isEmpty();
     assertThat(c.closed().isComplete()).isFalse();
     c.close().await();
-    until(() -> !node.node.bridge().sessions.contains(bridge), "the session is gone after the client closed");
+    until(() -> !node.node.bridge().connections.contains(bridge), "the session is gone after the client closed");
   }
 
   @ParameterizedTest
@@ -197,7 +197,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     SockJsHttpClient slow = connect(transport);
     slow.register("ecb.thread." + threadId, member("u2", token)).await();
     SockJsHttpSession session = session(slow);
-    BridgeSession bridge = session.bridge();
+    BridgeConnection bridge = session.bridge();
     int connections = node.node.bridge().connectionCount();
     long slowConsumers = node.node.bridge().slowConsumers.sum();
     slow.pause();
@@ -206,7 +206,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     String stream = Streams.thread(threadId);
     int sent = 0;
     // Kernel buffers absorb the first megabytes of a stream nobody reads.
-    while (node.node.bridge().sessions.contains(bridge) && sent < 10_000) {
+    while (node.node.bridge().connections.contains(bridge) && sent < 10_000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         batch.add(node.node.publisher().publish(stream, new JsonObject().put("kind", "message").put("threadId", threadId)
@@ -215,7 +215,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
       Future.all(batch).await();
       sent += 20;
     }
-    assertThat(node.node.bridge().sessions).as("slow session closed after %d messages", sent).doesNotContain(bridge);
+    assertThat(node.node.bridge().connections).as("slow session closed after %d messages", sent).doesNotContain(bridge);
     assertThat(node.node.bridge().connectionCount()).isLessThan(connections);
     assertThat(node.node.bridge().slowConsumers.sum()).isEqualTo(slowConsumers + 1);
     assertThat(session.isClosed()).isTrue();

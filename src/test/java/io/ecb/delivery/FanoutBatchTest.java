@@ -34,7 +34,7 @@ class FanoutBatchTest extends NodeTestBase {
     // A follower on no event loop gets each payload as soon as the stream's consumer has it.
     List<Long> seenByWatcher = new ArrayList<>();
     CountDownLatch[] watcherGot = {new CountDownLatch(3), new CountDownLatch(4)};
-    Fanout.Subscriber watcher = d -> {
+    Connection watcher = d -> {
       synchronized (seenByWatcher) {
         seenByWatcher.add(d.offset);
       }
@@ -42,7 +42,7 @@ class FanoutBatchTest extends NodeTestBase {
     };
     List<List<Long>> batches = new ArrayList<>();
     CountDownLatch followerGot = new CountDownLatch(4);
-    Fanout.Subscriber follower = new Fanout.Subscriber() {
+    Connection follower = new Connection() {
       @Override
       public void deliver(Delivery delivery) {
         deliver(new DeliveryBatch(List.of(delivery)));

@@ -14,7 +14,7 @@ import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
 import io.ecb.http.HttpErrors;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
 import io.ecb.engine.Engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -105,14 +105,8 @@ public final class ChannelNotifyProfile implements Module {
 
   @Override
   public void mount(Router router) {
-    var allowedOrigins = config.http.allowedOrigins;
-    router.route("/authorize").handler(ctx -> {
-      if (Origins.allowed(ctx, allowedOrigins)) ctx.next();
-      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
-    });
-    if (!allowedOrigins.isEmpty()) {
-      router.route("/authorize").handler(Origins.cors(allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization")));
-    }
+    Origins.guard(router, "/authorize", config.http.allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization"),
+      ctx -> HttpErrors.send(ctx, EcbException.forbidden("origin not allowed")));
     router.get("/authorize").handler(this::authorize);
     router.post("/notify").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
     router.post("/notify").handler(this::notify);

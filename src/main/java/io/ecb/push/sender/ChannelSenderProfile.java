@@ -9,9 +9,11 @@ import io.ecb.module.Module;
 import io.ecb.http.ChatApi;
 import io.ecb.http.ClientAddress;
 import io.ecb.push.PushApi;
+import io.ecb.transport.Origins;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -63,6 +65,8 @@ public final class ChannelSenderProfile implements Module {
   private final String serverSecret;
   /** How often a quiet connection gets a ping (http.keepAliveSeconds). */
   final long keepAliveMs;
+  /** How much an SSE connection may leave unsent before it is closed (limits.outboundQueueBytes). */
+  final int outboundQueueBytes;
   private final Promise<ChannelSecrets> secrets = Promise.promise();
   private volatile ChannelSecrets readySecrets;
 
@@ -72,6 +76,7 @@ public final class ChannelSenderProfile implements Module {
     this.failedChecks = failedChecks;
     this.config = SenderConfig.from(config.push.channelSender);
     this.keepAliveMs = config.http.keepAliveSeconds * 1000;
+    this.outboundQueueBytes = config.limits.outboundQueueBytes;
     this.store = new ChannelStore(engine, this.config.channelTtlSeconds(), this.config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.
     this.serverSecret = ClusterSecrets.of(config).channelSenderSecret();
@@ -123,6 +128,9 @@ public final class ChannelSenderProfile implements Module {
     router.delete("/ext/channel").handler(ctx -> rest(ctx, this::delete));
     router.get("/ext/channel/count").handler(ctx -> rest(ctx, this::count));
     router.get("/ext/socket").handler(this::socket);
+    // Browsers read the stream only from the origins http.allowedOrigins allows, as every SSE transport.
+    Origins.guard(router, "/ext/sse", nodeConfig.http.allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization"),
+      ctx -> json(ctx, 403, new JsonObject().put("error", "Forbidden")));
     router.get("/ext/sse").handler(this::sse);
     router.route("/ext/*").handler(ctx -> ctx.response().setStatusCode(404).end("Route not found."));
   }

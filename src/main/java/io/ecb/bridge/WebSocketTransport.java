@@ -2,7 +2,7 @@ package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
-import io.ecb.delivery.SockJsFraming;
+import io.ecb.transport.SockJsCodec;
 import io.ecb.http.ConnectionGuard;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
@@ -28,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  * Vert.x's connection class, not public API; if the connection is anything else, frames go
  * through {@link ServerWebSocket}'s own methods.
  */
-final class WebSocketWire implements Wire {
+final class WebSocketTransport implements BridgeTransport {
 
   /** How long a closing socket may go without progress before it is dropped (see {@link ConnectionGuard#dropAfter}). */
   static final long CLOSE_GRACE_MS = 10_000;
@@ -46,7 +46,7 @@ final class WebSocketWire implements Wire {
   /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
   private int idleChecks;
 
-  WebSocketWire(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
+  WebSocketTransport(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
     this.http = connection;
     this.connection = webSocketConnection(connection);
@@ -54,7 +54,7 @@ final class WebSocketWire implements Wire {
     this.onSlow = onSlow;
     // The bound: past this many bytes written and not yet taken by the kernel, writeQueueFull().
     ws.setWriteQueueMaxSize(maxQueuedBytes);
-    if (sockJs) ws.writeTextMessage(SockJsFraming.OPEN);
+    if (sockJs) ws.writeTextMessage(SockJsCodec.OPEN);
   }
 
   /**
@@ -85,9 +85,9 @@ final class WebSocketWire implements Wire {
       ws.writeBinaryMessage(frame);
     } else if (connection != null) {
       // Framed straight from the UTF-8 bytes, like stream payloads.
-      connection.writeToChannel(Unpooled.wrappedBuffer(SockJsFraming.messageWebSocketFrame(frame)));
+      connection.writeToChannel(Unpooled.wrappedBuffer(SockJsCodec.messageWebSocketFrame(frame)));
     } else {
-      ws.writeTextMessage(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+      ws.writeTextMessage(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
     }
   }
 
@@ -107,7 +107,7 @@ final class WebSocketWire implements Wire {
   @Override
   public void deliver(DeliveryBatch batch) {
     if (connection == null) {
-      Wire.super.deliver(batch);
+      BridgeTransport.super.deliver(batch);
       return;
     }
     if (!accepting()) return;
@@ -147,7 +147,7 @@ final class WebSocketWire implements Wire {
       idleChecks = 0;
     } else if (++idleChecks == 2) {
       idleChecks = 0;
-      ws.writeTextMessage(SockJsFraming.HEARTBEAT);
+      ws.writeTextMessage(SockJsCodec.HEARTBEAT);
     }
   }
 
@@ -156,7 +156,7 @@ final class WebSocketWire implements Wire {
     if (closed) return;
     closed = true;
     if (sockJs) {
-      ws.writeTextMessage(SockJsFraming.closeFrame(code, reason)).eventually(() -> ws.close());
+      ws.writeTextMessage(SockJsCodec.closeFrame(code, reason)).eventually(() -> ws.close());
     } else {
       ws.close((short) code, reason);
     }
