@@ -3,14 +3,11 @@ package io.ecb.bridge;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.transport.SockJsCodec;
+import io.ecb.transport.WebSocketFrameWriter;
 import io.ecb.http.ConnectionGuard;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.net.impl.ConnectionBase;
-import io.vertx.core.net.impl.VertxConnection;
-import io.vertx.core.net.impl.VertxHandler;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,10 +20,9 @@ import java.nio.charset.StandardCharsets;
  * <p>Stream payloads are the hot path: one message goes to every subscribed socket. Each is written
  * as the complete WebSocket frame its {@link Delivery} built once (several payloads that arrived
  * together as one {@link DeliveryBatch} of frames, in one write), straight into the connection's
- * outbound queue (the same queue {@link ServerWebSocket} writes into, so order is kept), which
- * spares every socket the text encoding, the frame encoder and a completion future. That queue is
- * Vert.x's connection class, not public API; if the connection is anything else, frames go
- * through {@link ServerWebSocket}'s own methods.
+ * outbound queue through {@link WebSocketFrameWriter}, which spares every socket the text encoding,
+ * the frame encoder and a completion future; without one, frames go through
+ * {@link ServerWebSocket}'s own methods.
  */
 final class WebSocketTransport implements BridgeTransport {
 
@@ -35,7 +31,7 @@ final class WebSocketTransport implements BridgeTransport {
 
   private final ServerWebSocket ws;
   private final HttpConnection http;
-  private final VertxConnection connection;
+  private final WebSocketFrameWriter frames;
   private final boolean sockJs;
   private final Runnable onSlow;
   private volatile boolean closed;
@@ -49,7 +45,7 @@ final class WebSocketTransport implements BridgeTransport {
   WebSocketTransport(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
     this.http = connection;
-    this.connection = webSocketConnection(connection);
+    this.frames = WebSocketFrameWriter.of(connection);
     this.sockJs = sockJs;
     this.onSlow = onSlow;
     // The bound: past this many bytes written and not yet taken by the kernel, writeQueueFull().
@@ -57,19 +53,9 @@ final class WebSocketTransport implements BridgeTransport {
     if (sockJs) ws.writeTextMessage(SockJsCodec.OPEN);
   }
 
-  /**
-   * The connection the WebSocket writes through: after the upgrade, the HTTP connection's channel
-   * carries a new Vert.x handler whose connection is the WebSocket's.
-   */
-  private static VertxConnection webSocketConnection(HttpConnection http) {
-    if (!(http instanceof ConnectionBase base)) return null;
-    VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
-    return handler == null ? null : handler.getConnection();
-  }
-
   /** Whether frames go straight into the WebSocket's connection rather than through {@link ServerWebSocket}. */
   boolean fastPath() {
-    return connection != null;
+    return frames != null;
   }
 
   /**
@@ -83,9 +69,9 @@ final class WebSocketTransport implements BridgeTransport {
     if (!accepting()) return;
     if (!sockJs) {
       ws.writeBinaryMessage(frame);
-    } else if (connection != null) {
+    } else if (frames != null) {
       // Framed straight from the UTF-8 bytes, like stream payloads.
-      connection.writeToChannel(Unpooled.wrappedBuffer(SockJsCodec.messageWebSocketFrame(frame)));
+      frames.write(SockJsCodec.messageWebSocketFrame(frame));
     } else {
       ws.writeTextMessage(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
     }
@@ -94,9 +80,8 @@ final class WebSocketTransport implements BridgeTransport {
   @Override
   public void deliver(Delivery delivery) {
     if (!accepting()) return;
-    if (connection != null) {
-      // A fresh wrapper per socket (its own indexes and reference count) over the shared bytes.
-      connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame()));
+    if (frames != null) {
+      frames.write(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame());
     } else if (sockJs) {
       ws.writeTextMessage(delivery.sockJsFrame());
     } else {
@@ -106,14 +91,12 @@ final class WebSocketTransport implements BridgeTransport {
 
   @Override
   public void deliver(DeliveryBatch batch) {
-    if (connection == null) {
+    if (frames == null) {
       BridgeTransport.super.deliver(batch);
       return;
     }
     if (!accepting()) return;
-    // A view of its own (wrappedBuffer slices) over the batch's shared direct memory: the transport
-    // writes it without a copy.
-    connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames()));
+    frames.write(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames());
   }
 
   /** Whether a stream payload may be written now; a full queue closes the connection as a slow consumer. */
