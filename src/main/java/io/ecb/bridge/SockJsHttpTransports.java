@@ -147,7 +147,7 @@ final class SockJsHttpTransports {
         created.open(ClientAddress.of(ctx));
       }
     }
-    SockJsHttpSession.Receiver receiver = new SockJsHttpSession.Receiver(kind, ctx, callback);
+    SockJsReceiver receiver = new SockJsReceiver(kind, ctx, callback);
     headers(ctx);
     SockJsHttpSession s = session;
     // Registered here, on the response's own event loop, before anything can close it unseen.
