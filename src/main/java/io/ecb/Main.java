@@ -5,6 +5,7 @@ import io.ecb.config.ConfigLoader;
 import io.ecb.config.EcbConfig;
 import io.ecb.demo.DemoBackend;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.VertxException;
 import io.vertx.core.json.JsonObject;
@@ -38,12 +39,14 @@ public final class Main {
     DemoBackend.applyDefaults(json);
     EcbConfig config = new EcbConfig(json);
 
+    Vertx vertx;
     EcbNode node;
     try {
+      Vertx clustered = ClusterSetup.start(config, new VertxOptions()).await();
+      vertx = clustered;
       // On a refusal the node leaves the cluster again before the process exits.
-      node = ClusterSetup.start(config, new VertxOptions())
-        .compose(vertx -> EcbNode.start(vertx, config)
-          .recover(e -> vertx.close().transform(x -> Future.<EcbNode>failedFuture(e))))
+      node = EcbNode.start(clustered, config)
+        .recover(e -> clustered.close().transform(x -> Future.<EcbNode>failedFuture(e)))
         .await();
     } catch (IllegalStateException | VertxException e) {
       // A refusal to start over configuration: its message says what to fix.
@@ -54,23 +57,23 @@ public final class Main {
     if (config.demo.enabled) {
       LOG.info("Demo chat page: http://localhost:" + node.port() + "/");
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(node), "ecb-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, node, config), "ecb-shutdown"));
   }
 
   /**
    * Drains within shutdown.drainSeconds, then leaves the cluster. Messages go to stderr directly:
    * java.util.logging resets its handlers in its own shutdown hook, which may run first.
    */
-  private static void shutdown(EcbNode node) {
+  private static void shutdown(Vertx vertx, EcbNode node, EcbConfig config) {
     System.err.println("ECB shutting down: telling clients to reconnect elsewhere");
     CountDownLatch done = new CountDownLatch(1);
     // The close is chained by callback, not by eventually(): a future bound to one of the node's
     // event loops could not complete once Vert.x has shut them down.
-    node.stop().onComplete(ar -> node.vertx.close().onComplete(x -> done.countDown()));
+    node.stop().onComplete(ar -> vertx.close().onComplete(x -> done.countDown()));
     try {
       // The drain, then up to 10 s more to leave the cluster (Kubernetes grants 45 s in all).
-      if (!done.await(node.config.shutdown.drainSeconds + 10, TimeUnit.SECONDS)) {
-        System.err.println("ECB shutdown did not finish within " + node.config.shutdown.drainSeconds + " s");
+      if (!done.await(config.shutdown.drainSeconds + 10, TimeUnit.SECONDS)) {
+        System.err.println("ECB shutdown did not finish within " + config.shutdown.drainSeconds + " s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -3,6 +3,7 @@ package io.ecb.backend;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
 import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -35,7 +36,7 @@ import java.util.logging.Logger;
  * retry after a timeout could store a message twice. Only backend faults (5xx, timeouts, refused
  * connections) count towards the circuit breaker, which then answers UNAVAILABLE at once.
  */
-public final class BackendClient {
+public final class BackendClient implements Module {
 
   private static final Logger LOG = Logger.getLogger(BackendClient.class.getName());
   private static final Set<String> READS = Set.of("getContacts", "getThreads", "getThread");
@@ -165,7 +166,8 @@ public final class BackendClient {
     return !(e instanceof OpenCircuitException);
   }
 
-  public Future<Void> close() {
+  @Override
+  public Future<Void> stop() {
     breaker.close();
     client.close();
     return Future.succeededFuture();

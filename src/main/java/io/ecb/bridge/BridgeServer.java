@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.transport.SockJsCodec;
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
@@ -8,7 +9,9 @@ import io.ecb.config.EcbConfig;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.http.ClientAddress;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
+import io.ecb.module.Module;
+import io.ecb.module.Periodic;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -40,7 +43,7 @@ import java.util.concurrent.atomic.LongAdder;
  * served by {@link ChatService} on this node; stream payloads come from the node's {@link Fanout},
  * one event-bus consumer per stream.
  */
-public final class BridgeServer {
+public final class BridgeServer implements Module {
 
   /** A request address: the connection's caller, tokens from the frame's headers, and its body (null when not an object). */
   @FunctionalInterface
@@ -60,17 +63,19 @@ public final class BridgeServer {
   private final EcbConfig config;
   final int maxFrameBytes;
   final int maxSubscriptions;
-  final Set<BridgeSession> sessions = ConcurrentHashMap.newKeySet();
+  final Set<BridgeConnection> connections = ConcurrentHashMap.newKeySet();
   private final Map<String, Operation> operations;
   final SockJsHttpTransports httpTransports;
   private final Map<String, StreamAuthorizer> extraStreams = new ConcurrentHashMap<>();
   public final LongAdder refused = new LongAdder();
   public final LongAdder slowConsumers = new LongAdder();
   private volatile boolean draining;
-  public static final long SWEEP_MS = 2_500;
+  static final long SWEEP_MS = 2_500;
   /** In how many turns every connection's heartbeat is checked once. */
   static final int HEARTBEAT_SLOTS = 5;
   private long heartbeatTurns;
+  private final Periodic pingSweep;
+  private final Periodic heartbeats;
 
   public BridgeServer(Vertx vertx, ChatService chat, Fanout fanout, EcbConfig config) {
     this.vertx = vertx;
@@ -80,6 +85,8 @@ public final class BridgeServer {
     this.maxFrameBytes = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
     this.httpTransports = new SockJsHttpTransports(this, config.limits.outboundQueueBytes);
+    this.pingSweep = new Periodic(vertx, SWEEP_MS, this::sweepPings);
+    this.heartbeats = new Periodic(vertx, heartbeatTurnMs(), this::heartbeatTurn);
     this.operations = Map.of(
       "ecb.getUserToken", (c, h, b) -> chat.getUserToken(c, body(b)),
       "ecb.getContacts", (c, h, b) -> chat.getContacts(c, h.getString("userToken"), Paging.of(body(b))),
@@ -163,15 +170,15 @@ public final class BridgeServer {
   }
 
   private void accept(ServerWebSocket ws, HttpConnection connection, SocketAddress client, boolean sockJs) {
-    BridgeSession session = new BridgeSession(this, client, s -> new WebSocketWire(ws, connection, sockJs,
+    BridgeConnection session = new BridgeConnection(this, client, s -> new WebSocketTransport(ws, connection, sockJs,
       config.limits.outboundQueueBytes, () -> {
         slowConsumers.increment();
         s.closeLater(CloseReason.SLOW_CONSUMER);
       }));
-    sessions.add(session);
+    connections.add(session);
     if (sockJs) {
       ws.textMessageHandler(text -> {
-        List<String> frames = SockJsFrames.decode(text);
+        List<String> frames = SockJsCodec.decode(text);
         if (frames == null) session.close(CloseReason.PROTOCOL_ERROR);
         else frames.forEach(session::onFrame);
       });
@@ -187,9 +194,9 @@ public final class BridgeServer {
   }
 
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */
-  public void sweepPings() {
+  void sweepPings() {
     long deadline = System.currentTimeMillis() - config.limits.pingTimeoutMs;
-    for (BridgeSession s : sessions) {
+    for (BridgeConnection s : connections) {
       if (s.lastPing < deadline) s.closeLater(CloseReason.PING_TIMEOUT);
     }
   }
@@ -204,26 +211,35 @@ public final class BridgeServer {
    */
   public void heartbeatTurn() {
     int slot = (int) (heartbeatTurns++ % HEARTBEAT_SLOTS);
-    for (BridgeSession s : sessions) {
-      if (s.heartbeatSlot == slot) s.wire().heartbeat();
+    for (BridgeConnection s : connections) {
+      if (s.heartbeatSlot == slot) s.transport().heartbeat();
     }
   }
 
-  public long heartbeatTurnMs() {
+  long heartbeatTurnMs() {
     return Math.max(1, config.limits.heartbeatSeconds * 1000 / (2 * HEARTBEAT_SLOTS));
   }
 
   public int connectionCount() {
-    return sessions.size();
+    return connections.size();
   }
 
   boolean draining() {
     return draining;
   }
 
+  @Override
+  public Future<Void> start() {
+    return Future.all(pingSweep.start(), heartbeats.start()).mapEmpty();
+  }
+
   /** Stops accepting and tells every client to reconnect elsewhere. */
-  public void drain() {
+  @Override
+  public Future<Void> stop() {
+    pingSweep.stop();
+    heartbeats.stop();
     draining = true;
-    sessions.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
+    connections.forEach(s -> s.closeLater(CloseReason.SHUTDOWN));
+    return Future.succeededFuture();
   }
 }

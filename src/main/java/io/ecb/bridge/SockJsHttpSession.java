@@ -1,17 +1,11 @@
 package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
-import io.ecb.delivery.SockJsFraming;
+import io.ecb.transport.SockJsCodec;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -31,22 +25,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * (SockJS escapes the rest), so characters count as bytes.
  *
  * <p>All state is confined to the event loop of the request that opened the session, where the
- * {@link BridgeSession} handles its frames; requests that arrive on other event loops hand over to
+ * {@link BridgeConnection} handles its frames; requests that arrive on other event loops hand over to
  * it, and writes are handed over to each response's own event loop. Only the count of unflushed
  * bytes is shared: write completions arrive on the responses' event loops.
  */
-final class SockJsHttpSession implements Wire {
+final class SockJsHttpSession implements BridgeTransport {
 
-  private static final String ANOTHER_CONNECTION = SockJsFraming.closeFrame(2010, "Another connection still open");
+  private static final String ANOTHER_CONNECTION = SockJsCodec.closeFrame(2010, "Another connection still open");
 
   private final SockJsHttpTransports transports;
   final String id;
   final Context context;
-  private BridgeSession bridge;
+  private BridgeConnection bridge;
   /** The client's open receiving request, if any. */
-  private Receiver receiver;
+  private SockJsReceiver receiver;
   /** The latest receiver, whose response may still be flushing after it ended. */
-  private Receiver lastReceiver;
+  private SockJsReceiver lastReceiver;
   /** Message frames ({@code a[...]}) waiting for a receiver. */
   private final ArrayDeque<String> pending = new ArrayDeque<>();
   /** Written on the session's event loop only; volatile for {@link #queuedBytes()}. */
@@ -59,7 +53,7 @@ final class SockJsHttpSession implements Wire {
   private String closeFrame;
   private volatile boolean closed;
   private long timer = -1;
-  /** Something was written since the last heartbeat check (see {@link WebSocketWire#heartbeat()}). */
+  /** Something was written since the last heartbeat check (see {@link WebSocketTransport#heartbeat()}). */
   private volatile boolean wrote;
   /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
   private int idleChecks;
@@ -76,15 +70,15 @@ final class SockJsHttpSession implements Wire {
    */
   void open(SocketAddress remote) {
     BridgeServer server = transports.server;
-    bridge = new BridgeSession(server, remote, s -> this);
-    server.sessions.add(bridge);
+    bridge = new BridgeConnection(server, remote, s -> this);
+    server.connections.add(bridge);
   }
 
   boolean isClosed() {
     return closed;
   }
 
-  BridgeSession bridge() {
+  BridgeConnection bridge() {
     return bridge;
   }
 
@@ -100,7 +94,7 @@ final class SockJsHttpSession implements Wire {
   }
 
   /** A receiving request: it gets the open frame, then what waits, or the close frame. */
-  void attach(Receiver r) {
+  void attach(SockJsReceiver r) {
     if (r.gone) return;
     if (closeFrame != null) {
       r.last(closeFrame, unflushed);
@@ -116,13 +110,13 @@ final class SockJsHttpSession implements Wire {
     r.start(unflushed);
     if (!opened) {
       opened = true;
-      emit(SockJsFraming.OPEN);
+      emit(SockJsCodec.OPEN);
     }
     if (receiver == r && !pending.isEmpty()) emit(drainPending());
   }
 
   /** The connection of a receiving request closed: if it was the open one, the client went away. */
-  void receiverGone(Receiver r) {
+  void receiverGone(SockJsReceiver r) {
     if (receiver != r) return;
     receiver = null;
     end();
@@ -135,7 +129,7 @@ final class SockJsHttpSession implements Wire {
 
   @Override
   public void write(Buffer frame) {
-    if (accepting()) send(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+    if (accepting()) send(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
   }
 
   @Override
@@ -167,7 +161,7 @@ final class SockJsHttpSession implements Wire {
   /** Writes a frame to the open receiver; a receiver that is done with it (a poll) is let go. */
   private void emit(String frame) {
     if (!wrote) wrote = true;
-    Receiver r = receiver;
+    SockJsReceiver r = receiver;
     r.frame(frame, unflushed);
     if (r.finished) {
       receiver = null;
@@ -207,7 +201,7 @@ final class SockJsHttpSession implements Wire {
     } else if (++idleChecks == 2) {
       idleChecks = 0;
       context.runOnContext(v -> {
-        if (receiver != null && !closed) emit(SockJsFraming.HEARTBEAT);
+        if (receiver != null && !closed) emit(SockJsCodec.HEARTBEAT);
       });
     }
   }
@@ -219,12 +213,12 @@ final class SockJsHttpSession implements Wire {
   @Override
   public void close(int code, String reason) {
     if (closeFrame != null) return;
-    closeFrame = SockJsFraming.closeFrame(code, reason);
+    closeFrame = SockJsCodec.closeFrame(code, reason);
     closed = true;
     pending.clear();
     pendingBytes = 0;
     cancelTimer();
-    Receiver r = receiver;
+    SockJsReceiver r = receiver;
     receiver = null;
     if (r != null) r.last(closeFrame, unflushed);
     timer = context.owner().setTimer(SockJsHttpTransports.SESSION_TIMEOUT_MS, t -> {
@@ -237,7 +231,7 @@ final class SockJsHttpSession implements Wire {
   private void end() {
     if (closed) return;
     closed = true;
-    closeFrame = SockJsFraming.closeFrame(CloseReason.NORMAL.code, CloseReason.NORMAL.reason);
+    closeFrame = SockJsCodec.closeFrame(CloseReason.NORMAL.code, CloseReason.NORMAL.reason);
     pending.clear();
     pendingBytes = 0;
     cancelTimer();
@@ -251,7 +245,7 @@ final class SockJsHttpSession implements Wire {
    */
   private void forget() {
     transports.sessions.remove(id, this);
-    Receiver r = lastReceiver;
+    SockJsReceiver r = lastReceiver;
     lastReceiver = null;
     if (r != null && r.unflushed.get() > 0) r.closeConnection();
   }
@@ -269,161 +263,6 @@ final class SockJsHttpSession implements Wire {
     if (timer != -1) {
       context.owner().cancelTimer(timer);
       timer = -1;
-    }
-  }
-
-  /**
-   * One receiving request and its response. Its state is the session's; the response itself is
-   * only touched on its own event loop, as Vert.x expects of a response, with each write handed
-   * over in order.
-   */
-  static final class Receiver {
-
-    private static final String XHR_STREAMING_PRELUDE = "h".repeat(2048) + "\n";
-    private static final String HTMLFILE_PRELUDE = """
-      <!doctype html>
-      <html><head>
-        <meta http-equiv="X-UA-Compatible" content="IE=edge" />
-        <meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
-      </head><body><h2>Don't panic!</h2>
-        <script>
-          try { document.domain = document.domain; } catch (e) {}
-          var c = parent.{{ callback }};
-          c.start();
-          function p(d) {c.message(d);};
-          window.onload = function() {c.stop();};
-        </script>""";
-
-    final SockJsHttpTransports.Kind kind;
-    private final HttpServerResponse response;
-    private final HttpConnection connection;
-    /** The response's event loop. */
-    private final Context context;
-    private final String callback;
-    private final boolean chunked;
-    /** The connection closed; set on the response's event loop. */
-    volatile boolean gone;
-    private boolean started;
-    boolean finished;
-    private int bytesSent;
-    /** This response's share of the session's unflushed bytes. */
-    final AtomicLong unflushed = new AtomicLong();
-
-    /** Created on the request's event loop. */
-    Receiver(SockJsHttpTransports.Kind kind, RoutingContext ctx, String callback) {
-      this.kind = kind;
-      this.response = ctx.response();
-      this.connection = ctx.request().connection();
-      this.context = Vertx.currentContext();
-      this.callback = callback;
-      this.chunked = ctx.request().version() != HttpVersion.HTTP_1_0;
-    }
-
-    private void onResponseContext(Runnable action) {
-      if (Vertx.currentContext() == context) action.run();
-      else context.runOnContext(v -> action.run());
-    }
-
-    /** The response's head, and for streaming transports their prelude, sent at once. */
-    void start(AtomicLong sessionUnflushed) {
-      if (started) return;
-      started = true;
-      String type = switch (kind) {
-        case XHR, XHR_STREAMING, JSONP -> "application/javascript; charset=UTF-8";
-        case EVENTSOURCE -> "text/event-stream";
-        case HTMLFILE -> "text/html; charset=UTF-8";
-      };
-      boolean streaming = kind.streaming;
-      onResponseContext(() -> {
-        response.putHeader(HttpHeaders.CONTENT_TYPE, type);
-        if (kind == SockJsHttpTransports.Kind.JSONP) response.putHeader("X-Content-Type-Options", "nosniff");
-        if (streaming && chunked) response.setChunked(true);
-      });
-      if (!streaming) return;
-      String prelude = switch (kind) {
-        case XHR_STREAMING -> XHR_STREAMING_PRELUDE;
-        case EVENTSOURCE -> "\r\n";
-        default -> htmlfilePrelude(callback);
-      };
-      write(Buffer.buffer(prelude), false, sessionUnflushed);
-    }
-
-    private static String htmlfilePrelude(String callback) {
-      StringBuilder sb = new StringBuilder(HTMLFILE_PRELUDE.replace("{{ callback }}", callback));
-      // Padded to 1 KiB, so that browsers start running the page before it ends.
-      while (sb.length() < 1024) sb.append(' ');
-      return sb.append("\r\n").toString();
-    }
-
-    /** Writes one SockJS frame; a poll, or a stream past its response limit, then ends. */
-    void frame(String frame, AtomicLong sessionUnflushed) {
-      Buffer b = Buffer.buffer(wrap(frame));
-      boolean end = !kind.streaming || bytesSent + b.length() >= SockJsHttpTransports.STREAMING_RESPONSE_LIMIT;
-      write(b, end, sessionUnflushed);
-    }
-
-    /** Writes the last frame (a close frame) and ends. */
-    void last(String frame, AtomicLong sessionUnflushed) {
-      if (finished || gone) return;
-      start(sessionUnflushed);
-      write(Buffer.buffer(wrap(frame)), true, sessionUnflushed);
-    }
-
-    /** Counted as unflushed from now until the kernel took it (or the connection failed). */
-    private void write(Buffer b, boolean end, AtomicLong sessionUnflushed) {
-      int n = b.length();
-      bytesSent += n;
-      unflushed.addAndGet(n);
-      sessionUnflushed.addAndGet(n);
-      if (end) finished = true;
-      onResponseContext(() -> {
-        Future<Void> written;
-        try {
-          written = end ? response.end(b) : response.write(b);
-        } catch (IllegalStateException e) {
-          written = Future.failedFuture(e); // already ended: the connection went away first
-        }
-        written.onComplete(ar -> {
-          unflushed.addAndGet(-n);
-          sessionUnflushed.addAndGet(-n);
-        });
-      });
-    }
-
-    /** Drops the connection and whatever it still holds for the client. */
-    void closeConnection() {
-      onResponseContext(connection::close);
-    }
-
-    private String wrap(String frame) {
-      return switch (kind) {
-        case XHR, XHR_STREAMING -> frame + "\n";
-        case EVENTSOURCE -> "data: " + frame + "\r\n\r\n";
-        case HTMLFILE -> "<script>\np(\"" + javaScriptString(frame) + "\");\n</script>\r\n";
-        // The comment in front keeps the response from being read as anything but script.
-        case JSONP -> "/**/" + callback + "(\"" + javaScriptString(frame) + "\");\r\n";
-      };
-    }
-
-    /**
-     * The frame as the inside of a JavaScript string literal in a script element: quotes and
-     * backslashes escaped, and {@code <} too, so that no {@code </script>} can end the element.
-     */
-    static String javaScriptString(String s) {
-      StringBuilder sb = new StringBuilder(s.length() + 16);
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        switch (c) {
-          case '"' -> sb.append("\\\"");
-          case '\\' -> sb.append("\\\\");
-          case '<' -> sb.append("\\u003c");
-          default -> {
-            if (c < 0x20 || c >= 0x7f) sb.append(String.format("\\u%04x", (int) c));
-            else sb.append(c);
-          }
-        }
-      }
-      return sb.toString();
     }
   }
 }

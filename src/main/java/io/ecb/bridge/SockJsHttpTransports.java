@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.transport.SockJsCodec;
 import io.ecb.http.ClientAddress;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -146,7 +147,7 @@ final class SockJsHttpTransports {
         created.open(ClientAddress.of(ctx));
       }
     }
-    SockJsHttpSession.Receiver receiver = new SockJsHttpSession.Receiver(kind, ctx, callback);
+    SockJsReceiver receiver = new SockJsReceiver(kind, ctx, callback);
     headers(ctx);
     SockJsHttpSession s = session;
     // Registered here, on the response's own event loop, before anything can close it unseen.
@@ -174,7 +175,7 @@ final class SockJsHttpTransports {
         text(response.setStatusCode(400)).end("Payload expected.");
         return;
       }
-      messages = SockJsFrames.decode(payload);
+      messages = SockJsCodec.decode(payload);
     } catch (IllegalArgumentException e) {
       messages = null; // malformed form encoding
     }

@@ -8,6 +8,9 @@ import io.ecb.auth.ThreadGrant;
 import io.ecb.auth.TokenVerifier;
 import io.ecb.backend.BackendClient;
 import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
+import io.ecb.module.Periodic;
+import io.vertx.core.Vertx;
 import io.ecb.delivery.Publisher;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
@@ -34,7 +37,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link Caller#connection}, with what to do when its failed token checks run over) and passes
  * it to every call; an HTTP request makes one per request ({@link Caller#request}).
  */
-public final class ChatService {
+public final class ChatService implements Module {
+
+  private static final long SWEEP_MS = 60_000;
 
   private final TokenVerifier tokens;
   private final BackendClient backend;
@@ -43,17 +48,19 @@ public final class ChatService {
   private final EcbConfig config;
   private final RateLimiter requests;
   private final Map<String, Long> lastTyping = new ConcurrentHashMap<>();
+  private final Periodic sweeper;
   /** recover, getPresence and markRead. */
   public final LiveOperations live;
 
-  public ChatService(TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup, ThreadPresence presence,
-                     EcbConfig config) {
+  public ChatService(Vertx vertx, TokenVerifier tokens, BackendClient backend, Publisher publisher, SendDedup dedup,
+                     ThreadPresence presence, EcbConfig config) {
     this.tokens = tokens;
     this.backend = backend;
     this.publisher = publisher;
     this.dedup = dedup;
     this.config = config;
     this.requests = new RateLimiter(config.limits.requestsPerSecond, config.limits.requestBurst);
+    this.sweeper = new Periodic(vertx, SWEEP_MS, this::sweep);
     this.live = new LiveOperations(this, backend, publisher, presence);
   }
 
@@ -65,8 +72,18 @@ public final class ChatService {
     return dedup;
   }
 
+  @Override
+  public Future<Void> start() {
+    return sweeper.start();
+  }
+
+  @Override
+  public Future<Void> stop() {
+    return sweeper.stop();
+  }
+
   /** Periodic clean-up of per-user limiter state. */
-  public void sweep() {
+  void sweep() {
     requests.sweep();
     long cutoff = System.currentTimeMillis() - Math.max(config.limits.typingIntervalMs, 1000) * 10;
     lastTyping.values().removeIf(t -> t < cutoff);

@@ -172,7 +172,7 @@ final class HistoryBudget {
     for (Candidate c : byAge) {
       if (over <= 0) break;
       over -= c.bytes();
-      removals.add(map.submitToKey(c.stream(), new HazelcastStreamLog.Evict(c.lastUsed())).toCompletableFuture());
+      removals.add(map.submitToKey(c.stream(), new StreamProcessors.Evict(c.lastUsed())).toCompletableFuture());
     }
     CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
   }
@@ -189,7 +189,7 @@ final class HistoryBudget {
     // HazelcastInstance when it runs where it was created.
     List<CompletableFuture<Boolean>> measured = new ArrayList<>();
     for (String key : owned) {
-      if (!streams.containsKey(key)) measured.add(map.submitToKey(key, new HazelcastStreamLog.Measure()).toCompletableFuture());
+      if (!streams.containsKey(key)) measured.add(map.submitToKey(key, new StreamProcessors.Measure()).toCompletableFuture());
     }
     CompletableFuture.allOf(measured.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
     for (String key : streams.keySet()) {

@@ -114,7 +114,7 @@ final class StreamHistory implements DataSerializable {
     List<StreamLog.Appended> out = new ArrayList<>();
     for (long p = head; p < tail; p = next(p)) {
       long offset = getLong(p);
-      if (offset > since && getLong(p + 8) >= oldest) out.add(new HazelcastStreamLog.Appended(offset, epoch, json(p)));
+      if (offset > since && getLong(p + 8) >= oldest) out.add(new StreamResults.Appended(offset, epoch, json(p)));
     }
     return out;
   }

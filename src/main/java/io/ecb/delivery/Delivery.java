@@ -1,5 +1,7 @@
 package io.ecb.delivery;
 
+import io.ecb.transport.SockJsCodec;
+import io.ecb.transport.WebSocketFrames;
 import io.vertx.core.buffer.Buffer;
 
 import java.nio.charset.StandardCharsets;
@@ -52,7 +54,7 @@ public final class Delivery {
   /** The bridge envelope inside a SockJS message frame: {@code a["<escaped envelope>"]}. */
   public synchronized String sockJsFrame() {
     if (sockJsFrame == null) {
-      sockJsFrame = SockJsFraming.messageFrame(bridgeFrame().toString(StandardCharsets.UTF_8));
+      sockJsFrame = SockJsCodec.messageFrame(bridgeFrame().toString(StandardCharsets.UTF_8));
     }
     return sockJsFrame;
   }
@@ -61,7 +63,7 @@ public final class Delivery {
   public byte[] sockJsWebSocketFrame() {
     byte[] f = sockJsWebSocketFrame;
     if (f == null) {
-      sockJsWebSocketFrame = f = SockJsFraming.messageWebSocketFrame(bridgeFrame());
+      sockJsWebSocketFrame = f = SockJsCodec.messageWebSocketFrame(bridgeFrame());
     }
     return f;
   }

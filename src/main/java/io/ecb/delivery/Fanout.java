@@ -1,7 +1,6 @@
 package io.ecb.delivery;
 
 import io.ecb.engine.StreamLog;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -29,27 +28,6 @@ import java.util.function.Predicate;
  * the payloads to the event loops that own the connections.
  */
 public final class Fanout {
-
-  /** A connection following streams. {@code deliver} is called from any thread and must not block. */
-  public interface Subscriber {
-    void deliver(Delivery delivery);
-
-    /**
-     * Several payloads of one stream at once, in order. Connections that can write them in one go
-     * override this; by default each is delivered in turn.
-     */
-    default void deliver(DeliveryBatch batch) {
-      for (Delivery d : batch.deliveries()) deliver(d);
-    }
-
-    /**
-     * The event loop that owns this connection, or null. A follower that names one is always
-     * called on it; deliveries to the followers of one event loop are handed over in one task.
-     */
-    default Context context() {
-      return null;
-    }
-  }
 
   /**
    * Told when a user's first follow of a stream on this node appears and when their last one goes
@@ -91,7 +69,7 @@ public final class Fanout {
    * Adds a follower, known as {@code userId} (payloads aimed at one user of a stream reach only
    * that user's connections); completes once the stream's consumer is registered cluster-wide.
    */
-  public Future<Void> subscribe(String stream, String userId, Subscriber subscriber) {
+  public Future<Void> subscribe(String stream, String userId, Connection subscriber) {
     synchronized (streams) {
       StreamFanout f = streams.computeIfAbsent(stream, s -> new StreamFanout(this, s));
       String user = userId == null ? "" : userId;
@@ -105,7 +83,7 @@ public final class Fanout {
     }
   }
 
-  public void unsubscribe(String stream, Subscriber subscriber) {
+  public void unsubscribe(String stream, Connection subscriber) {
     synchronized (streams) {
       StreamFanout f = streams.get(stream);
       if (f == null) return;
@@ -151,13 +129,13 @@ public final class Fanout {
    * once even when it follows several of those streams; returns how many it reached.
    */
   public int deliverLocal(Predicate<String> accept, String userId, Buffer payload) {
-    Set<Subscriber> reached = Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<Connection> reached = Collections.newSetFromMap(new IdentityHashMap<>());
     LoopDelivery.Handover handover = loops.new Handover();
     int n = 0;
     for (StreamFanout f : streams.values()) {
       if (!accept.test(f.stream)) continue;
       Delivery d = new Delivery(f.stream, Streams.address(f.stream), payload, 0, null);
-      for (Map.Entry<Subscriber, String> e : f.subscribers.entrySet()) {
+      for (Map.Entry<Connection, String> e : f.subscribers.entrySet()) {
         if (userId != null && !userId.equals(e.getValue()) || !reached.add(e.getKey())) continue;
         handover.deliver(e.getKey(), d);
         n++;

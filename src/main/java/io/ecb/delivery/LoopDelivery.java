@@ -36,7 +36,7 @@ final class LoopDelivery {
     private final Context here = loopOf(Vertx.currentContext());
     private Map<Context, List<Handed>> later;
 
-    void deliver(Fanout.Subscriber s, Delivery d) {
+    void deliver(Connection s, Delivery d) {
       Context owner = loopOf(s.context());
       if (owner == null || owner == here) {
         deliverNow(s, d);
@@ -52,7 +52,7 @@ final class LoopDelivery {
     }
   }
 
-  private record Handed(Fanout.Subscriber subscriber, Delivery delivery) {
+  private record Handed(Connection subscriber, Delivery delivery) {
   }
 
   /**
@@ -72,15 +72,15 @@ final class LoopDelivery {
    */
   final class LoopGroup {
     final Context loop;
-    final Fanout.Subscriber[] subscribers;
+    final Connection[] subscribers;
     final String[] users;
     /** Guarded by this group's lock: the stream's consumer adds, the loop's task takes. */
     private List<Pending> pending = new ArrayList<>();
     private boolean drainScheduled;
 
-    LoopGroup(Context loop, List<Map.Entry<Fanout.Subscriber, String>> members) {
+    LoopGroup(Context loop, List<Map.Entry<Connection, String>> members) {
       this.loop = loop;
-      this.subscribers = new Fanout.Subscriber[members.size()];
+      this.subscribers = new Connection[members.size()];
       this.users = new String[members.size()];
       for (int i = 0; i < subscribers.length; i++) {
         subscribers[i] = members.get(i).getKey();
@@ -133,14 +133,14 @@ final class LoopDelivery {
     }
 
     private void deliver(DeliveryBatch batch) {
-      for (Fanout.Subscriber s : subscribers) deliverNow(s, batch);
+      for (Connection s : subscribers) deliverNow(s, batch);
     }
   }
 
   private record Pending(Delivery delivery, String onlyUser) {
   }
 
-  private void deliverNow(Fanout.Subscriber s, Delivery d) {
+  private void deliverNow(Connection s, Delivery d) {
     try {
       s.deliver(d);
       delivered.increment();
@@ -149,7 +149,7 @@ final class LoopDelivery {
     }
   }
 
-  private void deliverNow(Fanout.Subscriber s, DeliveryBatch batch) {
+  private void deliverNow(Connection s, DeliveryBatch batch) {
     try {
       s.deliver(batch);
       delivered.add(batch.size());
@@ -158,9 +158,9 @@ final class LoopDelivery {
     }
   }
 
-  LoopGroup[] group(Map<Fanout.Subscriber, String> subscribers) {
-    Map<Context, List<Map.Entry<Fanout.Subscriber, String>>> byLoop = new HashMap<>();
-    for (Map.Entry<Fanout.Subscriber, String> e : subscribers.entrySet()) {
+  LoopGroup[] group(Map<Connection, String> subscribers) {
+    Map<Context, List<Map.Entry<Connection, String>>> byLoop = new HashMap<>();
+    for (Map.Entry<Connection, String> e : subscribers.entrySet()) {
       byLoop.computeIfAbsent(loopOf(e.getKey().context()), c -> new ArrayList<>()).add(Map.entry(e.getKey(), e.getValue()));
     }
     List<LoopGroup> groups = new ArrayList<>();

@@ -28,7 +28,7 @@ final class StreamFanout {
   private final StreamLog log;
   final String stream;
   /** Follower → the userId it follows as. */
-  final Map<Fanout.Subscriber, String> subscribers = new ConcurrentHashMap<>();
+  final Map<Connection, String> subscribers = new ConcurrentHashMap<>();
   /** userId → how many of its followers follow as that user, for a stream a {@link Fanout.FollowListener} watches; under the fanout's lock. */
   final Map<String, Integer> users = new HashMap<>();
   /** Bumped after every change to {@link #subscribers}; {@link #groups} is rebuilt when it moves. */

@@ -4,6 +4,7 @@ import io.ecb.auth.HmacSha256;
 import io.ecb.backend.TokenMinter;
 import io.ecb.backend.WebhookCheck;
 import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -41,7 +42,7 @@ import java.util.UUID;
  *
  * <p>The key pair under {@code resources/demo/} is public and for the demo only.
  */
-public final class DemoBackend {
+public final class DemoBackend implements Module {
 
   public static final String WEBHOOK_SECRET = "demo-webhook-secret";
   private static final long TOKEN_SECONDS = 3600;
@@ -115,6 +116,7 @@ public final class DemoBackend {
   }
 
   /** The page, its login, and the webhooks. */
+  @Override
   public void mount(Router router) {
     router.get("/").handler(ctx -> ctx.reroute("/demo/index.html"));
     router.get("/demo/users").handler(ctx -> ctx.json(new JsonArray(new ArrayList<>(users.values()))));

@@ -1,10 +1,12 @@
 package io.ecb.http;
 
+import io.ecb.transport.Origins;
 import io.ecb.auth.Caller;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
 import io.ecb.chat.Paging;
 import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -12,34 +14,29 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.Set;
 import java.util.function.Function;
 
 /**
  * The chat operations over plain HTTP at {@code /api/v1}: {@code Authorization: Bearer <userToken>},
  * {@code X-Thread-Token: <threadToken>}, JSON in and out, errors as {@code {"error": {code, message}}}.
  */
-public final class ChatApi {
+public final class ChatApi implements Module {
 
   private final ChatService chat;
   private final EcbConfig config;
-  private final EventStreams events;
 
-  public ChatApi(ChatService chat, EventStreams events, EcbConfig config) {
+  public ChatApi(ChatService chat, EcbConfig config) {
     this.chat = chat;
-    this.events = events;
     this.config = config;
   }
 
+  @Override
   public void mount(Router router) {
-    router.route("/api/v1/*").handler(ctx -> {
-      if (Origins.allowed(ctx, config.http.allowedOrigins)) ctx.next();
-      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
-    });
-    if (!config.http.allowedOrigins.isEmpty()) {
-      router.route("/api/v1/*").handler(Origins.cors(config.http.allowedOrigins,
-        java.util.Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS),
-        java.util.Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID")));
-    }
+    Origins.guard(router, "/api/v1/*", config.http.allowedOrigins,
+      Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.OPTIONS),
+      Set.of("Authorization", "Content-Type", "X-Thread-Token", "Last-Event-ID"),
+      ctx -> HttpErrors.send(ctx, EcbException.forbidden("origin not allowed")));
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
 
     router.post("/api/v1/user-token").handler(ctx -> reply(ctx, c -> chat.getUserToken(caller(c), HttpBodies.jsonObject(c))));
@@ -59,7 +56,6 @@ public final class ChatApi {
     router.get("/api/v1/recover").handler(ctx -> reply(ctx, c -> chat.live.recover(caller(c), bearer(c),
       c.request().getHeader("X-Thread-Token"), new JsonObject().put("address", c.queryParams().get("address"))
         .put("sinceOffset", c.queryParams().get("sinceOffset")).put("epoch", c.queryParams().get("epoch")))));
-    router.get("/api/v1/events").handler(events::open);
   }
 
   private static void reply(RoutingContext ctx, Function<RoutingContext, Future<JsonObject>> op) {

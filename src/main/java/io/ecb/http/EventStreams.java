@@ -1,5 +1,7 @@
 package io.ecb.http;
 
+import io.ecb.delivery.Connection;
+import io.ecb.transport.SseStream;
 import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.chat.ChatService;
@@ -10,12 +12,14 @@ import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
+import io.ecb.module.Module;
 import io.ecb.delivery.Streams;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
@@ -36,14 +40,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * replayed from history, in order, before live ones. When history cannot cover a stream's gap, the
  * stream gets {@code {"kind":"reset","stream",...}} and the client reloads that thread from the API.
  */
-public final class EventStreams {
+public final class EventStreams implements Module {
 
   private final Vertx vertx;
   private final ChatService chat;
   private final Fanout fanout;
   private final StreamLog log;
   private final EcbConfig config;
-  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final Set<EventStream> connections = ConcurrentHashMap.newKeySet();
 
   public EventStreams(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, EcbConfig config) {
     this.vertx = vertx;
@@ -58,11 +62,19 @@ public final class EventStreams {
   }
 
   /** Ends every stream; EventSource reconnects by itself, to another node behind the load balancer. */
-  public void drain() {
-    connections.forEach(Connection::end);
+  @Override
+  public Future<Void> stop() {
+    connections.forEach(EventStream::end);
+    return Future.succeededFuture();
   }
 
-  void open(RoutingContext ctx) {
+  /** Serves {@code GET /api/v1/events}; mounted after {@link ChatApi}, whose origin rule and CORS cover it. */
+  @Override
+  public void mount(Router router) {
+    router.get("/api/v1/events").handler(this::open);
+  }
+
+  private void open(RoutingContext ctx) {
     String userToken = ctx.queryParams().get("access_token");
     if (userToken == null) userToken = ChatApi.bearer(ctx);
     List<String> threadTokens = ctx.queryParams().getAll("thread");
@@ -75,7 +87,7 @@ public final class EventStreams {
     Caller caller = ChatApi.caller(ctx);
 
     chat.caller(caller, token, false).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
-        .map(streams -> new Connection(ctx, user.userId(), streams)))
+        .map(streams -> new EventStream(ctx, user.userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
   }
@@ -124,31 +136,28 @@ public final class EventStreams {
     final List<Delivery> held = new ArrayList<>();
   }
 
-  private final class Connection implements Fanout.Subscriber {
+  private final class EventStream implements Connection {
     final RoutingContext ctx;
     final String userId;
     final HttpServerResponse response;
     final Context context;
     final Map<String, Position> positions = new LinkedHashMap<>();
-    final SseWriter out;
+    final SseStream out;
     long pingTimer = -1;
     boolean ended;
 
-    Connection(RoutingContext ctx, String userId, List<String> streams) {
+    EventStream(RoutingContext ctx, String userId, List<String> streams) {
       this.ctx = ctx;
       this.userId = userId;
       this.response = ctx.response();
       this.context = Vertx.currentContext();
       // A client that cannot keep up is cut off; it resumes from its Last-Event-ID.
-      this.out = new SseWriter(response, config.limits.outboundQueueBytes, this::end);
+      this.out = new SseStream(response, config.limits.outboundQueueBytes, this::end);
       streams.forEach(s -> positions.put(s, new Position()));
     }
 
     void start(Map<String, String[]> resumeFrom) {
-      response.setChunked(true)
-        .putHeader("Content-Type", "text/event-stream")
-        .putHeader("Cache-Control", "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
+      out.open();
       response.closeHandler(v -> end());
       connections.add(this);
       pingTimer = vertx.setPeriodic(config.http.keepAliveSeconds * 1000, id -> write(": ping\n\n"));
@@ -266,7 +275,7 @@ public final class EventStreams {
         connections.remove(this);
         vertx.cancelTimer(pingTimer);
         positions.keySet().forEach(s -> fanout.unsubscribe(s, this));
-        if (!response.ended() && !response.closed()) response.end();
+        out.end();
       });
     }
   }

@@ -1,6 +1,7 @@
 package io.ecb.http;
 
-import io.ecb.EcbNode;
+import io.ecb.config.EcbConfig;
+import io.ecb.module.Module;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -10,27 +11,35 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's HTTP server: bridge, chat API, event streams, the JavaScript client, and the demo
- * when enabled. Deployed once per event loop; the instances share the port.
+ * The node's HTTP server: the routes of every module (bridge, Socket.IO, APIs, event streams, push
+ * profiles, ops, the demo when enabled) and the JavaScript client. Deployed once per event loop;
+ * the instances share the port.
  */
 public final class HttpVerticle extends VerticleBase {
 
-  private final EcbNode node;
+  private final EcbConfig config;
+  private final ClientAddress clientAddress;
+  private final ConnectionGuard connections;
+  private final List<Module> modules;
   private final Promise<Integer> boundPort;
   private HttpServer server;
 
-  public HttpVerticle(EcbNode node, Promise<Integer> boundPort) {
-    this.node = node;
+  public HttpVerticle(EcbConfig config, ClientAddress clientAddress, ConnectionGuard connections, List<Module> modules,
+                      Promise<Integer> boundPort) {
+    this.config = config;
+    this.clientAddress = clientAddress;
+    this.connections = connections;
+    this.modules = modules;
     this.boundPort = boundPort;
   }
 
   @Override
   public Future<?> start() {
-    var config = node.config;
-    Router router = router(vertx, node);
+    Router router = router(vertx, clientAddress, modules);
 
     int frame = config.http.maxFrameBytes;
     HttpServerOptions options = new HttpServerOptions()
@@ -50,35 +59,24 @@ public final class HttpVerticle extends VerticleBase {
       .setHttp2ClearTextEnabled(false)
       .setTcpNoDelay(true);
     server = vertx.createHttpServer(options)
-      .connectionHandler(c -> node.connections.accept(c, options))
+      .connectionHandler(c -> connections.accept(c, options))
       .requestHandler(router);
     return server.listen().onSuccess(s -> boundPort.tryComplete(s.actualPort()));
   }
 
   /** Every route the node serves; /openapi.json describes each of them. */
-  public static Router router(Vertx vertx, EcbNode node) {
+  public static Router router(Vertx vertx, ClientAddress clientAddress, List<Module> modules) {
     Router router = Router.router(vertx);
     // First: every handler after it may ask for the request's client address.
-    router.route().handler(node.clientAddress.handler());
-    node.bridge.mount(router);
-    node.socketIo.mount(router);
-    node.pushApi.mount(router);
-    node.notify.mount(router);
-    node.webPush.mount(router);
-    node.n10n.mount(router);
-    node.channelSender.mount(router);
-    node.api.mount(router);
-    router.get("/health").handler(node.health.liveness());
-    router.get("/ready").handler(node.health.readiness());
-    router.get("/metrics").handler(node.metrics.handler());
+    router.route().handler(clientAddress.handler());
+    // In the node's order: a module's catch-all routes come after the routes of those before it.
+    for (Module m : modules) m.mount(router);
     router.get("/openapi.json").handler(ctx -> ctx.response()
       .putHeader("Content-Type", "application/json")
       .sendFile("openapi.json"));
-    // The project's own bridge client for browsers, and sockjs-client from its WebJar.
     // The project's own client SDK, and sockjs-client from its WebJar.
     ClientSdk.mount(router, vertx);
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
-    if (node.demo != null) node.demo.mount(router);
     router.route().failureHandler(HttpErrors::routerFailure);
     router.route().last().handler(ctx -> ctx.fail(404));
     return router;

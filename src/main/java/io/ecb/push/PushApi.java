@@ -6,6 +6,7 @@ import io.ecb.config.EcbConfig;
 import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.http.HttpErrors;
+import io.ecb.module.Module;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -18,7 +19,7 @@ import java.nio.charset.StandardCharsets;
  * The native server API for backend services: {@code POST /api/v1/publish} and
  * {@code GET /api/v1/channels/{name}}, authenticated with an API key from {@code publishers}.
  */
-public final class PushApi {
+public final class PushApi implements Module {
 
   private final PushService push;
   private final EcbConfig config;
@@ -28,6 +29,7 @@ public final class PushApi {
     this.config = config;
   }
 
+  @Override
   public void mount(Router router) {
     router.post("/api/v1/publish").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
     router.post("/api/v1/publish").handler(this::publish);

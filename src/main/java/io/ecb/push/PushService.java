@@ -6,6 +6,7 @@ import io.ecb.delivery.Publisher;
 import io.ecb.delivery.Streams;
 import io.ecb.engine.Engine;
 import io.ecb.engine.OnceStore;
+import io.ecb.module.Module;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -23,7 +24,7 @@ import java.util.UUID;
  * reconnecting clients recover them; a notification for one user on a channel is not (it is
  * not part of what the channel's other followers count).
  */
-public final class PushService {
+public final class PushService implements Module {
 
   private static final long IDEMPOTENCY_SECONDS = 300;
 
@@ -32,7 +33,7 @@ public final class PushService {
   private final Fanout fanout;
   private final Engine cluster;
   private final OnceStore published;
-  private final MessageConsumer<String> statsConsumer;
+  private MessageConsumer<String> statsConsumer;
 
   public PushService(Vertx vertx, Publisher publisher, Fanout fanout, Engine engine) {
     this.vertx = vertx;
@@ -40,9 +41,14 @@ public final class PushService {
     this.fanout = fanout;
     this.cluster = engine;
     this.published = engine.once();
-    // Each node answers for its own followers; the API sums the answers of the nodes alive now.
-    this.statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.nodeId()))
+  }
+
+  /** Each node answers for its own followers; the API sums the answers of the nodes alive now. */
+  @Override
+  public Future<Void> start() {
+    statsConsumer = vertx.eventBus().<String>consumer(statsAddress(cluster.nodeId()))
       .handler(m -> m.reply(fanout.localSubscribers(m.body())));
+    return statsConsumer.completion();
   }
 
   private static String statsAddress(String nodeId) {
@@ -103,7 +109,8 @@ public final class PushService {
     }
   }
 
-  public void close() {
-    statsConsumer.unregister();
+  @Override
+  public Future<Void> stop() {
+    return statsConsumer == null ? Future.succeededFuture() : statsConsumer.unregister();
   }
 }

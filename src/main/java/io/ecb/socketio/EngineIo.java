@@ -1,6 +1,6 @@
 package io.ecb.socketio;
 
-import io.ecb.delivery.WebSocketFrames;
+import io.ecb.transport.WebSocketFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

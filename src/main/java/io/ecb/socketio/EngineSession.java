@@ -1,13 +1,10 @@
 package io.ecb.socketio;
 
 import io.ecb.auth.Caller;
-import io.ecb.error.EcbException;
-import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.socketio.EngineIo.Frame;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,21 +14,13 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.net.impl.ConnectionBase;
-import io.vertx.core.net.impl.VertxConnection;
-import io.vertx.core.net.impl.VertxHandler;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * One Engine.IO connection: its transport (HTTP long-polling, WebSocket, or polling being upgraded
- * to WebSocket), its pings, and the Socket.IO namespaces multiplexed over it.
+ * One Engine.IO connection: its transport ({@link Polling}, {@link EngineWebSocket}, or polling
+ * being upgraded to WebSocket), its pings, and the Socket.IO {@link Namespaces} multiplexed over it.
  *
  * <p>All its state lives on one event loop, the one it was opened on: polling requests and an
  * upgrading WebSocket may arrive on others and hand their work over ({@link #onContext}).
@@ -59,20 +48,12 @@ final class EngineSession {
   final Context context;
 
   // Polling: packets waiting for the next GET, and the GET waiting for packets.
-  private final ArrayDeque<Frame> queue = new ArrayDeque<>(4);
-  private long queuedBytes;
-  private HttpServerResponse pendingGet;
-  // WebSocket, once open or upgraded; and one being probed for the upgrade.
-  private ServerWebSocket ws;
-  private VertxConnection wsConnection;
-  private ServerWebSocket probing;
-  private VertxConnection probingConnection;
-  /** The probe was answered: the client is pausing polling, so a GET gets a noop at once. */
-  private boolean probed;
+  private final Polling polling = new Polling();
+  // WebSocket, once open or upgraded; and one being probed for the upgrade (read by the sweep too).
+  private EngineWebSocket ws;
+  private volatile EngineWebSocket probing;
 
-  private final Map<String, Namespace> namespaces = new HashMap<>(2);
-  /** Binary attachments still to arrive for a refused binary packet: dropped as they come. */
-  private int skipAttachments;
+  private final Namespaces namespaces = new Namespaces(this);
   /** A last packet is on its way (a CONNECT_ERROR that ends the connection): close once it is out. */
   private boolean closing;
   private short closingCode;
@@ -82,7 +63,6 @@ final class EngineSession {
   volatile long nextPingAt;
   /** When the pong for the last ping is due, or 0 when none is awaited. */
   private volatile long pongDeadline;
-  private volatile long upgradeDeadline;
   /** A namespace has a checkpoint to send at the next sweep. */
   private volatile boolean checkpointDue;
   /** Until a namespace is joined: when the connection is closed for joining none. */
@@ -110,71 +90,58 @@ final class EngineSession {
   // ---- opening
 
   void openPolling(HttpServerResponse res) {
-    pollingHeaders(res).end(Buffer.buffer(EngineIo.open(sid, true, server.maxPayload).packet()));
+    Polling.headers(res).end(Buffer.buffer(EngineIo.open(sid, true, server.maxPayload).packet()));
   }
 
   void openWebSocket(ServerWebSocket socket, HttpConnection connection) {
-    ws = socket;
-    wsConnection = webSocketConnection(connection);
-    socket.setWriteQueueMaxSize(server.outboundBytes);
-    listen(socket);
+    ws = new EngineWebSocket(socket, connection, 0);
+    ws.bound(server.outboundBytes);
+    listen(ws);
     write(EngineIo.open(sid, false, server.maxPayload));
   }
 
   /** A WebSocket for this session's sid: the probe of an upgrade from polling. */
   void probe(ServerWebSocket socket, HttpConnection connection) {
-    listen(socket);
+    EngineWebSocket probe = new EngineWebSocket(socket, connection, System.currentTimeMillis() + UPGRADE_TIMEOUT_MS);
+    listen(probe);
     onContext(() -> {
       if (closed || ws != null || probing != null) {
         socket.close();
         return;
       }
-      probing = socket;
-      probingConnection = webSocketConnection(connection);
-      upgradeDeadline = System.currentTimeMillis() + UPGRADE_TIMEOUT_MS;
+      probing = probe;
     });
   }
 
-  private void listen(ServerWebSocket socket) {
-    socket.textMessageHandler(text -> onContext(() -> onWebSocketText(socket, text)));
-    socket.binaryMessageHandler(data -> onContext(() -> {
-      if (socket == ws) onBinary();
+  private void listen(EngineWebSocket w) {
+    w.socket.textMessageHandler(text -> onContext(() -> onWebSocketText(w, text)));
+    w.socket.binaryMessageHandler(data -> onContext(() -> {
+      if (w == ws) onBinary();
     }));
-    socket.closeHandler(v -> onContext(() -> webSocketClosed(socket)));
-    socket.exceptionHandler(e -> onContext(() -> webSocketClosed(socket)));
+    w.socket.closeHandler(v -> onContext(() -> webSocketClosed(w)));
+    w.socket.exceptionHandler(e -> onContext(() -> webSocketClosed(w)));
   }
 
-  /**
-   * The connection the WebSocket writes through: after the upgrade, the HTTP connection's channel
-   * carries a new Vert.x handler whose connection is the WebSocket's (as the bridge's wire does).
-   */
-  private static VertxConnection webSocketConnection(HttpConnection http) {
-    if (!(http instanceof ConnectionBase base)) return null;
-    VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
-    return handler == null ? null : handler.getConnection();
-  }
-
-  private void onWebSocketText(ServerWebSocket socket, String text) {
+  private void onWebSocketText(EngineWebSocket w, String text) {
     if (closed) return;
-    if (socket == ws) {
+    if (w == ws) {
       // The UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
       if (text.length() > server.maxPayload / 3 && ByteBufUtil.utf8Bytes(text) > server.maxPayload) {
         close("payload too large");
         return;
       }
       if (!onPacket(text)) close("protocol error");
-    } else if (socket == probing) {
+    } else if (w == probing) {
       if ("2probe".equals(text)) {
-        writeTo(socket, probingConnection, EngineIo.PONG_PROBE);
-        probed = true;
+        w.write(EngineIo.PONG_PROBE);
+        w.probed = true;
         // The client pauses polling before it upgrades: let its pending GET return.
-        if (pendingGet != null) respond(List.of(EngineIo.NOOP_PACKET));
+        polling.respond(List.of(EngineIo.NOOP_PACKET));
       } else if ("5".equals(text)) {
         upgraded();
       } else {
         probing = null;
-        probed = false;
-        socket.close();
+        w.close();
       }
     }
   }
@@ -182,25 +149,17 @@ final class EngineSession {
   /** The upgrade is done: the WebSocket carries everything from now on, starting with what polling had queued. */
   private void upgraded() {
     ws = probing;
-    wsConnection = probingConnection;
     probing = null;
-    probingConnection = null;
-    upgradeDeadline = 0;
-    ws.setWriteQueueMaxSize(server.outboundBytes);
-    if (pendingGet != null) respond(List.of(EngineIo.NOOP_PACKET));
-    for (Frame f : queue) write(f);
-    queue.clear();
-    queuedBytes = 0;
+    ws.bound(server.outboundBytes);
+    polling.respond(List.of(EngineIo.NOOP_PACKET));
+    for (Frame f : polling.drain()) write(f);
     if (closing) close(closingCode, closingReason);
   }
 
-  private void webSocketClosed(ServerWebSocket socket) {
-    if (socket == probing) {
+  private void webSocketClosed(EngineWebSocket w) {
+    if (w == probing) {
       probing = null;
-      probed = false;
-      probingConnection = null;
-      upgradeDeadline = 0;
-    } else if (socket == ws) {
+    } else if (w == ws) {
       close("transport close");
     }
   }
@@ -209,20 +168,20 @@ final class EngineSession {
 
   void poll(HttpServerResponse res) {
     res.closeHandler(v -> onContext(() -> {
-      if (pendingGet == res) pendingGet = null;
+      polling.forget(res);
     }));
     onContext(() -> {
       if (closed) {
         SocketIoServer.error(res, EngineIo.Error.UNKNOWN_SID);
       } else if (ws != null) {
         SocketIoServer.error(res, EngineIo.Error.BAD_REQUEST);
-      } else if (pendingGet != null) {
+      } else if (polling.waiting()) {
         // Two GETs at once: the reference server ends the session ("overlap from client").
         SocketIoServer.error(res, EngineIo.Error.BAD_REQUEST);
         close("overlapping polls");
       } else {
-        pendingGet = res;
-        if (probed && queue.isEmpty()) respond(List.of(EngineIo.NOOP_PACKET));
+        polling.hold(res);
+        if (probing != null && probing.probed && polling.isEmpty()) polling.respond(List.of(EngineIo.NOOP_PACKET));
         else flush();
       }
     });
@@ -250,23 +209,9 @@ final class EngineSession {
     });
   }
 
-  private static HttpServerResponse pollingHeaders(HttpServerResponse res) {
-    return res.putHeader("Content-Type", "text/plain; charset=UTF-8").putHeader("Cache-Control", "no-store");
-  }
-
+  /** Hands the queue to a waiting GET; a session closing once its last packets are out closes then. */
   private void flush() {
-    if (pendingGet == null || queue.isEmpty()) return;
-    List<Frame> out = new ArrayList<>(queue);
-    queue.clear();
-    queuedBytes = 0;
-    respond(out);
-    if (closing) close(closingCode, closingReason);
-  }
-
-  private void respond(List<Frame> packets) {
-    HttpServerResponse res = pendingGet;
-    pendingGet = null;
-    if (!res.ended()) pollingHeaders(res).end(EngineIo.encodePayload(packets));
+    if (polling.flush() && closing) close(closingCode, closingReason);
   }
 
   // ---- inbound packets
@@ -277,7 +222,7 @@ final class EngineSession {
     switch (packet.charAt(0)) {
       case EngineIo.PONG -> pongDeadline = 0;
       case EngineIo.MESSAGE -> {
-        return onSocketIo(packet.substring(1));
+        return namespaces.onMessage(packet.substring(1));
       }
       case EngineIo.BINARY -> onBinary();
       case EngineIo.CLOSE -> close("client close");
@@ -292,82 +237,12 @@ final class EngineSession {
 
   /** Binary data: the attachment of a binary packet, which this server refuses; dropped. */
   private void onBinary() {
-    if (skipAttachments > 0) skipAttachments--;
+    namespaces.onBinary();
   }
 
-  /** Handles a Socket.IO packet; false when it is malformed (the session then ends, as the reference server's does). */
-  private boolean onSocketIo(String text) {
-    SocketIoPacket p;
-    try {
-      p = SocketIoPacket.decode(text);
-    } catch (SocketIoPacket.MalformedPacketException e) {
-      server.protocolErrors.increment();
-      return false;
-    }
-    Namespace ns = namespaces.get(p.nsp());
-    switch (p.type()) {
-      case SocketIoPacket.CONNECT -> connect(p);
-      case SocketIoPacket.DISCONNECT -> {
-        if (ns != null) {
-          namespaces.remove(p.nsp());
-          ns.closed();
-        }
-      }
-      case SocketIoPacket.EVENT -> {
-        if (ns != null && ns.connected) ns.onEvent(p);
-      }
-      case SocketIoPacket.BINARY_EVENT, SocketIoPacket.BINARY_ACK -> {
-        skipAttachments += p.attachments();
-        if (p.type() == SocketIoPacket.BINARY_EVENT && p.ackId() >= 0 && ns != null && ns.connected) {
-          ns.ackError(p.ackId(), EcbException.badRequest("binary payloads are not supported"));
-        }
-      }
-      case SocketIoPacket.ACK -> {
-        // The server asks for no acknowledgements: nothing to match.
-      }
-      default -> {
-        server.protocolErrors.increment();
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void connect(SocketIoPacket p) {
-    String nsp = p.nsp();
-    if (namespaces.containsKey(nsp)) return;
-    Namespace ns = switch (nsp) {
-      case SocketIoServer.CHAT -> new ChatNamespace(this);
-      case SocketIoServer.ROOT -> new NotifyNamespace(this);
-      default -> null;
-    };
-    if (ns == null) {
-      send(SocketIoPacket.connectError(nsp, new JsonObject().put("message", "Invalid namespace")));
-      return;
-    }
-    namespaces.put(nsp, ns);
-    JsonObject auth = p.data() instanceof JsonObject o ? o : new JsonObject();
-    ns.connect(auth).onComplete(ar -> onContext(() -> {
-      if (closed || namespaces.get(nsp) != ns) {
-        ns.closed();
-        return;
-      }
-      if (ar.succeeded()) {
-        ns.connected = true;
-        connectDeadline = 0;
-        send(SocketIoPacket.connect(nsp, ns.connectData()));
-        ns.afterConnect();
-        return;
-      }
-      namespaces.remove(nsp);
-      ns.closed();
-      EcbException e = Namespace.clientError(ar.cause());
-      send(SocketIoPacket.connectError(nsp, new JsonObject()
-        .put("message", e.code.name())
-        .put("data", new JsonObject().put("code", e.code.name()))));
-      // Token checks past their limit: the connection goes, once the answer is out.
-      if (e.code == ErrorCode.RATE_LIMITED) closeAfterFlush(AUTH_FAILURES, AUTH_FAILURES_REASON);
-    }));
+  /** A namespace was joined: the connection has a purpose and may stay. */
+  void joined() {
+    connectDeadline = 0;
   }
 
   // ---- outbound
@@ -382,8 +257,7 @@ final class EngineSession {
     if (ws != null) {
       write(f);
     } else {
-      queue.add(f);
-      queuedBytes += f.packetLength();
+      polling.add(f);
       flush();
     }
   }
@@ -396,22 +270,20 @@ final class EngineSession {
       if (slowWebSocket()) return;
       write(f);
     } else {
-      queue.add(f);
-      queuedBytes += f.packetLength();
-      if (queuedBytes > server.outboundBytes) slow();
+      if (polling.add(f) > server.outboundBytes) slow();
       else flush();
     }
   }
 
   void deliver(DeliveryBatch batch) {
     if (closed) return;
-    if (ws == null || wsConnection == null) {
+    if (ws == null || !ws.direct()) {
       for (Delivery d : batch.deliveries()) deliver(d);
       return;
     }
     if (slowWebSocket()) return;
     // One write of the batch's frames, built once for every socket of this loop.
-    wsConnection.writeToChannel(Unpooled.wrappedBuffer(batch.otherWebSocketFrames(d -> SocketIoServer.frame(d).bytes())));
+    ws.write(batch.otherWebSocketFrames(d -> SocketIoServer.frame(d).bytes()));
   }
 
   private boolean slowWebSocket() {
@@ -426,16 +298,7 @@ final class EngineSession {
   }
 
   private void write(Frame f) {
-    writeTo(ws, wsConnection, f);
-  }
-
-  private static void writeTo(ServerWebSocket socket, VertxConnection connection, Frame f) {
-    if (connection != null) {
-      // A fresh wrapper per socket over the shared bytes.
-      connection.writeToChannel(Unpooled.wrappedBuffer(f.bytes()));
-    } else {
-      socket.writeTextMessage(f.packet());
-    }
+    ws.write(f);
   }
 
   // ---- pings and the end
@@ -443,9 +306,9 @@ final class EngineSession {
   /** Whether the sweep has something to do for this session now. */
   boolean due(long now) {
     long pong = pongDeadline;
-    long upgrade = upgradeDeadline;
+    EngineWebSocket probe = probing;
     long connect = connectDeadline;
-    return (pong > 0 ? now > pong : now >= nextPingAt) || upgrade > 0 && now > upgrade || connect > 0 && now > connect
+    return (pong > 0 ? now > pong : now >= nextPingAt) || probe != null && now > probe.upgradeDeadline || connect > 0 && now > connect
       || checkpointDue;
   }
 
@@ -462,14 +325,11 @@ final class EngineSession {
     }
     if (checkpointDue) {
       checkpointDue = false;
-      namespaces.values().forEach(Namespace::checkpoint);
+      namespaces.checkpoint();
     }
-    if (upgradeDeadline > 0 && now > upgradeDeadline && probing != null) {
+    if (probing != null && now > probing.upgradeDeadline) {
       probing.close();
       probing = null;
-      probed = false;
-      probingConnection = null;
-      upgradeDeadline = 0;
     }
     if (pongDeadline > 0) {
       if (now > pongDeadline) close("ping timeout");
@@ -484,9 +344,9 @@ final class EngineSession {
    * Closes once what is queued has reached the client: a WebSocket now (its writes go out in
    * order, before the close frame), polling after the next GET has taken the queue.
    */
-  private void closeAfterFlush(short code, String reason) {
+  void closeAfterFlush(short code, String reason) {
     if (closed || closing) return;
-    if (ws != null || queue.isEmpty()) {
+    if (ws != null || polling.isEmpty()) {
       // Nothing waits for a poll: what was queued went out with a response already.
       close(code, reason);
     } else {
@@ -518,11 +378,9 @@ final class EngineSession {
     if (closed) return;
     closed = true;
     server.sessions.remove(sid);
-    namespaces.values().forEach(Namespace::closed);
-    namespaces.clear();
-    queue.clear();
-    queuedBytes = 0;
-    if (pendingGet != null) respond(List.of(Frame.of(new byte[]{EngineIo.CLOSE})));
+    namespaces.closeAll();
+    polling.clear();
+    polling.respond(List.of(Frame.of(new byte[]{EngineIo.CLOSE})));
     if (probing != null) probing.close();
     if (ws != null) ws.close(code, reason);
   }
@@ -534,7 +392,7 @@ final class EngineSession {
   /** Whether a polling GET is waiting for packets, read on the session's event loop. */
   Future<Boolean> pollWaiting() {
     Promise<Boolean> waiting = Promise.promise();
-    onContext(() -> waiting.complete(pendingGet != null));
+    onContext(() -> waiting.complete(polling.waiting()));
     return waiting.future();
   }
 }

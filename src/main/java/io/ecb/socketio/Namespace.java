@@ -1,5 +1,6 @@
 package io.ecb.socketio;
 
+import io.ecb.delivery.Connection;
 import io.ecb.error.EcbException;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
@@ -22,7 +23,7 @@ import java.util.logging.Logger;
  * for the client (one Fanout follower per socket) and answers its events. Runs on the session's
  * event loop.
  */
-abstract class Namespace implements Fanout.Subscriber {
+abstract class Namespace implements Connection {
 
   private static final Logger LOG = Logger.getLogger(Namespace.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -11,7 +11,9 @@ import io.ecb.delivery.Fanout;
 import io.ecb.delivery.StreamGrant;
 import io.ecb.engine.StreamLog;
 import io.ecb.http.ClientAddress;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
+import io.ecb.module.Module;
+import io.ecb.module.Periodic;
 import io.ecb.push.notify.ChannelNotifyProfile;
 import io.ecb.socketio.EngineIo.Frame;
 import io.vertx.core.Future;
@@ -47,7 +49,7 @@ import java.util.concurrent.atomic.LongAdder;
  * from the node's {@link Fanout}; each payload's packet (and its WebSocket frame) is built once per
  * node and the same bytes are written to every socket ({@link #frame(Delivery)}).
  */
-public final class SocketIoServer {
+public final class SocketIoServer implements Module {
 
   /** A {@code /chat} operation: the connection, its userToken (maybe null) and the emitted body. */
   @FunctionalInterface
@@ -75,7 +77,8 @@ public final class SocketIoServer {
   public final LongAdder protocolErrors = new LongAdder();
   private volatile boolean draining;
   /** How often pings, pong deadlines and upgrade timeouts are checked. */
-  public static final long SWEEP_MS = 1_000;
+  static final long SWEEP_MS = 1_000;
+  private final Periodic sweeper;
 
   public SocketIoServer(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, ChannelNotifyProfile notify, EcbConfig config) {
     this.vertx = vertx;
@@ -87,6 +90,7 @@ public final class SocketIoServer {
     this.maxPayload = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
     this.outboundBytes = config.limits.outboundQueueBytes;
+    this.sweeper = new Periodic(vertx, SWEEP_MS, this::sweep);
     // Every call into ChatService is here, with the tokens each takes.
     this.operations = Map.of(
       "getUserToken", (c, t, b) -> chat.getUserToken(c, b),
@@ -279,7 +283,7 @@ public final class SocketIoServer {
   // ---- node-wide
 
   /** Sends due pings and ends sessions whose pong or upgrade is overdue; runs every {@link #SWEEP_MS}. */
-  public void sweep() {
+  void sweep() {
     long now = System.currentTimeMillis();
     for (EngineSession s : sessions.values()) {
       if (s.due(now)) s.onContext(() -> s.tick(System.currentTimeMillis()));
@@ -290,9 +294,17 @@ public final class SocketIoServer {
     return sessions.size();
   }
 
+  @Override
+  public Future<Void> start() {
+    return sweeper.start();
+  }
+
   /** Stops accepting and closes every session, so that its client reconnects elsewhere. */
-  public void drain() {
+  @Override
+  public Future<Void> stop() {
+    sweeper.stop();
     draining = true;
     sessions.values().forEach(s -> s.closeLater(EngineSession.SHUTDOWN, "server shutting down; reconnect"));
+    return Future.succeededFuture();
   }
 }

@@ -31,7 +31,7 @@ class FailedTokenChecksTest extends NodeTestBase {
   private static final int LIMIT = 20;
 
   private long signatureChecks() {
-    return node.node.chat.tokens().signatureChecks.sum();
+    return node.node.chat().tokens().signatureChecks.sum();
   }
 
   /** At most one second's budget up front plus the refill over the elapsed time, with a second of slack. */

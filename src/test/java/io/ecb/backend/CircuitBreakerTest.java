@@ -67,16 +67,16 @@ class CircuitBreakerTest extends NodeTestBase {
     backend.reset();
     awaitHalfOpen();
     assertThat(client.call(Via.HTTP, "getContacts").ok()).as("breaker closes after the reset time").isTrue();
-    assertThat(node.node.backend.circuitState()).isEqualTo(CircuitBreakerState.CLOSED);
+    assertThat(node.node.backend().circuitState()).isEqualTo(CircuitBreakerState.CLOSED);
     backend.reset();
   }
 
   /** Waits until the open breaker lets a trial request through: its reset timer, {@code RESET_MS} after it opened, has fired. */
   private void awaitHalfOpen() {
-    assertThat(node.node.backend.circuitState()).as("the breaker is open").isNotEqualTo(CircuitBreakerState.CLOSED);
+    assertThat(node.node.backend().circuitState()).as("the breaker is open").isNotEqualTo(CircuitBreakerState.CLOSED);
     Promise<Void> halfOpen = Promise.promise();
     vertx.setPeriodic(1, 10, id -> {
-      if (node.node.backend.circuitState() == CircuitBreakerState.HALF_OPEN) {
+      if (node.node.backend().circuitState() == CircuitBreakerState.HALF_OPEN) {
         vertx.cancelTimer(id);
         halfOpen.tryComplete();
       }

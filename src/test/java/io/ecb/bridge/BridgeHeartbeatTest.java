@@ -28,7 +28,7 @@ class BridgeHeartbeatTest extends NodeTestBase {
 
   /** One heartbeat interval: every connection is checked twice. */
   private void interval() {
-    for (int i = 0; i < 2 * BridgeServer.HEARTBEAT_SLOTS; i++) node.node.bridge.heartbeatTurn();
+    for (int i = 0; i < 2 * BridgeServer.HEARTBEAT_SLOTS; i++) node.node.bridge().heartbeatTurn();
   }
 
   /** A request and its reply: whatever the server wrote before it has arrived. */
@@ -70,7 +70,7 @@ class BridgeHeartbeatTest extends NodeTestBase {
     List<BridgeClient> clients = new ArrayList<>();
     for (int i = 0; i < 20; i++) clients.add(bridge());
     // Twenty connections all in one slot would happen once in 5^19 runs.
-    assertThat(node.node.bridge.sessions.stream().map(s -> s.heartbeatSlot).collect(Collectors.toSet())).hasSizeGreaterThan(1);
+    assertThat(node.node.bridge().connections.stream().map(s -> s.heartbeatSlot).collect(Collectors.toSet())).hasSizeGreaterThan(1);
     clients.forEach(c -> c.close().await());
   }
 }

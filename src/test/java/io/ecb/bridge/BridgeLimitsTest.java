@@ -64,16 +64,16 @@ class BridgeLimitsTest extends NodeTestBase {
     int sent = 0;
     // Publish until the node gives up on the socket: kernel buffers absorb the first megabytes, and
     // on a busy machine delivery runs behind the publishing loop, so the bound is generous.
-    while (node.node.bridge.connectionCount() > 0 && sent < 10_000) {
+    while (node.node.bridge().connectionCount() > 0 && sent < 10_000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        batch.add(node.node.publisher.publish(stream, new JsonObject().put("kind", "message").put("threadId", "t-slow")
+        batch.add(node.node.publisher().publish(stream, new JsonObject().put("kind", "message").put("threadId", "t-slow")
           .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", filler)))));
       }
       Future.all(batch).await();
       sent += 20;
     }
-    assertThat(node.node.bridge.connectionCount()).as("slow socket closed after %d messages", sent).isZero();
+    assertThat(node.node.bridge().connectionCount()).as("slow socket closed after %d messages", sent).isZero();
     slow.resume();
     assertThat(slow.closed().await().getInteger("code")).isEqualTo(4001);
 
@@ -83,7 +83,7 @@ class BridgeLimitsTest extends NodeTestBase {
       .put("sinceOffset", position.getLong("offset")).put("epoch", position.getString("epoch"))).await();
     // How many messages the socket buffers absorbed before the cut-off varies: the whole gap is
     // recovered when the history still holds it, and reported as lost otherwise.
-    int history = node.node.config.history.size;
+    int history = node.config.history.size;
     assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= history);
     assertThat(recovered.getJsonArray("missed")).hasSize(sent <= history ? sent : 0);
     // A client that saw all but the last 20 gets exactly those.

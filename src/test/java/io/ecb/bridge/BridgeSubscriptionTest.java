@@ -129,7 +129,7 @@ class BridgeSubscriptionTest extends NodeTestBase {
   void theBridgeRefusesWhatTheSpecDoesNotList() {
     String token = backend.addThread("t-refuse", "u1", "u2").getString("threadToken");
     BridgeClient c = bridge();
-    long refusedBefore = node.node.bridge.refused.sum();
+    long refusedBefore = node.node.bridge().refused.sum();
     // A client may never publish to a thread itself, nor send to stream or unknown addresses.
     c.send(new JsonObject().put("type", "publish").put("address", "ecb.thread.t-refuse").put("headers", member("u1", token))
       .put("body", new JsonObject().put("kind", "message")));
@@ -143,7 +143,7 @@ class BridgeSubscriptionTest extends NodeTestBase {
         .as(address)
         .isInstanceOfSatisfying(BridgeClient.Failure.class, f -> assertThat(f.code()).isEqualTo("FORBIDDEN"));
     }
-    assertThat(node.node.bridge.refused.sum() - refusedBefore).isGreaterThanOrEqualTo(9);
+    assertThat(node.node.bridge().refused.sum() - refusedBefore).isGreaterThanOrEqualTo(9);
     // Whatever was refused, nothing reached the backend or the thread.
     JsonObject thread = c.request("ecb.getThread", member("u1", token), new JsonObject()).await();
     assertThat(thread.getLong("offset")).isZero();

@@ -33,7 +33,7 @@ class BridgeUnreadRepliesTest extends NodeTestBase {
     JsonObject position = reader.request("ecb.getThread", member("u2", token), new JsonObject()).await();
     String filler = "z".repeat(64 * 1024);
     for (int i = 0; i < MESSAGES; i++) {
-      node.node.publisher.publish(Streams.thread("t-unread"), new JsonObject().put("kind", "message").put("threadId", "t-unread")
+      node.node.publisher().publish(Streams.thread("t-unread"), new JsonObject().put("kind", "message").put("threadId", "t-unread")
         .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", filler)))).await();
     }
     // Each reply carries the whole history, about 1 MiB.
@@ -44,16 +44,16 @@ class BridgeUnreadRepliesTest extends NodeTestBase {
     greedy.pause();
     int sent = 0;
     // Ask until the node gives up on the socket; the kernel buffers absorb the first megabytes.
-    while (node.node.bridge.connectionCount() > 0 && sent < 2_000) {
+    while (node.node.bridge().connectionCount() > 0 && sent < 2_000) {
       greedy.request("ecb.getThread", member("u2", token), since);
       sent++;
       // A round trip to the node between batches lets it answer what was sent so far.
       if (sent % 20 == 0) http.get(node.port(), "127.0.0.1", "/health").send().await();
     }
-    assertThat(node.node.bridge.connectionCount()).as("socket closed after %d requests", sent).isZero();
+    assertThat(node.node.bridge().connectionCount()).as("socket closed after %d requests", sent).isZero();
     // Cut off as a slow consumer (4001), not by the ping sweep. The close frame itself waits behind
     // megabytes the client never reads, so the node's count is the witness, not the client.
-    assertThat(node.node.bridge.slowConsumers.sum()).isEqualTo(1);
+    assertThat(node.node.bridge().slowConsumers.sum()).isEqualTo(1);
     greedy.close();
   }
 }

@@ -75,7 +75,7 @@ class BrokenWebSocketTest extends NodeTestBase {
     Socket s = open(false);
     sendFragmented(s.ws, false, 10_000);
     s.awaitClosedByServer();
-    assertThat(node.node.bridge.connectionCount()).isZero();
+    assertThat(node.node.bridge().connectionCount()).isZero();
   }
 
   @Test
@@ -83,7 +83,7 @@ class BrokenWebSocketTest extends NodeTestBase {
     Socket s = open(true);
     sendFragmented(s.ws, true, 10_000);
     s.awaitClosedByServer();
-    assertThat(node.node.bridge.connectionCount()).isZero();
+    assertThat(node.node.bridge().connectionCount()).isZero();
   }
 
   @Test
@@ -98,6 +98,6 @@ class BrokenWebSocketTest extends NodeTestBase {
     Socket s = open(true);
     s.ws.writeTextMessage("not sockjs").await();
     s.awaitClosedByServer();
-    assertThat(node.node.bridge.connectionCount()).isZero();
+    assertThat(node.node.bridge().connectionCount()).isZero();
   }
 }

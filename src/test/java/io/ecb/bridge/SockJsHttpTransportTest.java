@@ -44,7 +44,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
 
   private SockJsHttpSession session(SockJsHttpClient c) {
     String id = c.sessionPath.substring(c.sessionPath.lastIndexOf('/') + 1);
-    SockJsHttpSession s = node.node.bridge.httpTransports.sessions.get(id);
+    SockJsHttpSession s = node.node.bridge().httpTransports.sessions.get(id);
     assertThat(s).as("session %s on the node", id).isNotNull();
     return s;
   }
@@ -64,7 +64,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     String threadId = "t-" + transport.path;
     String token = backend.addThread(threadId, "u1", "u2").getString("threadToken");
     SockJsHttpClient c = SockJsHttpClient.connect(vertx, node.port(), transport, 200).await();
-    BridgeSession bridge = session(c).bridge();
+    BridgeConnection bridge = session(c).bridge();
     long openedAt = bridge.lastPing;
 
     c.register("ecb.thread." + threadId, member("u1", token)).await();
@@ -91,7 +91,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     assertThat(c.errors).isEmpty();
     assertThat(c.closed().isComplete()).isFalse();
     c.close().await();
-    until(() -> !node.node.bridge.sessions.contains(bridge), "the session is gone after the client closed");
+    until(() -> !node.node.bridge().connections.contains(bridge), "the session is gone after the client closed");
   }
 
   @ParameterizedTest
@@ -102,7 +102,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     int receivers = c.receivers.get();
     // Heartbeat intervals until one arrives: a poll must be waiting when the heartbeat is due.
     until(() -> {
-      for (int i = 0; i < 2 * BridgeServer.HEARTBEAT_SLOTS; i++) node.node.bridge.heartbeatTurn();
+      for (int i = 0; i < 2 * BridgeServer.HEARTBEAT_SLOTS; i++) node.node.bridge().heartbeatTurn();
       return c.heartbeats.get() >= 1;
     }, "a heartbeat arrived");
     if (transport == Transport.XHR_POLLING) {
@@ -125,7 +125,7 @@ class SockJsHttpTransportTest extends NodeTestBase {
     assertThat(broken.body()).isEqualTo("Broken JSON encoding.");
 
     // Past the body limit (six times the frame limit, for escaping): refused before it is read whole.
-    int frameLimit = node.node.config.http.maxFrameBytes;
+    int frameLimit = node.config.http.maxFrameBytes;
     String huge = "x".repeat(frameLimit * 6 + 100);
     SockJsHttpClient.Response tooLarge = c.post(List.of(huge)).await();
     assertThat(tooLarge.statusCode()).isEqualTo(413);
@@ -197,27 +197,27 @@ class SockJsHttpTransportTest extends NodeTestBase {
     SockJsHttpClient slow = connect(transport);
     slow.register("ecb.thread." + threadId, member("u2", token)).await();
     SockJsHttpSession session = session(slow);
-    BridgeSession bridge = session.bridge();
-    int connections = node.node.bridge.connectionCount();
-    long slowConsumers = node.node.bridge.slowConsumers.sum();
+    BridgeConnection bridge = session.bridge();
+    int connections = node.node.bridge().connectionCount();
+    long slowConsumers = node.node.bridge().slowConsumers.sum();
     slow.pause();
 
     String filler = "y".repeat(32 * 1024);
     String stream = Streams.thread(threadId);
     int sent = 0;
     // Kernel buffers absorb the first megabytes of a stream nobody reads.
-    while (node.node.bridge.sessions.contains(bridge) && sent < 10_000) {
+    while (node.node.bridge().connections.contains(bridge) && sent < 10_000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        batch.add(node.node.publisher.publish(stream, new JsonObject().put("kind", "message").put("threadId", threadId)
+        batch.add(node.node.publisher().publish(stream, new JsonObject().put("kind", "message").put("threadId", threadId)
           .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", filler)))));
       }
       Future.all(batch).await();
       sent += 20;
     }
-    assertThat(node.node.bridge.sessions).as("slow session closed after %d messages", sent).doesNotContain(bridge);
-    assertThat(node.node.bridge.connectionCount()).isLessThan(connections);
-    assertThat(node.node.bridge.slowConsumers.sum()).isEqualTo(slowConsumers + 1);
+    assertThat(node.node.bridge().connections).as("slow session closed after %d messages", sent).doesNotContain(bridge);
+    assertThat(node.node.bridge().connectionCount()).isLessThan(connections);
+    assertThat(node.node.bridge().slowConsumers.sum()).isEqualTo(slowConsumers + 1);
     assertThat(session.isClosed()).isTrue();
 
     slow.resume();

@@ -103,7 +103,7 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
     // A page of the node's own, so that every transport is same-origin, as on the demo page.
     chromium.driver.get("http://127.0.0.1:" + node.port() + "/eventbus");
     JavascriptExecutor js = (JavascriptExecutor) chromium.driver;
-    Set<String> earlier = Set.copyOf(node.node.bridge.httpTransports.sessions.keySet());
+    Set<String> earlier = Set.copyOf(node.node.bridge().httpTransports.sessions.keySet());
 
     Map<String, Object> connected = (Map<String, Object>) js.executeAsyncScript(CONNECT,
       transport, backend.userToken("u1"), token, threadId);
@@ -120,7 +120,7 @@ class SockJsTransportsBrowserTest extends NodeTestBase {
     assertThat(delivered.get("text")).isEqualTo(text);
 
     // The page's session on the node (an iframe transport's lives in the iframe): its pings arrive.
-    List<SockJsHttpSession> opened = node.node.bridge.httpTransports.sessions.entrySet().stream()
+    List<SockJsHttpSession> opened = node.node.bridge().httpTransports.sessions.entrySet().stream()
       .filter(e -> !earlier.contains(e.getKey()) && !e.getValue().isClosed()).map(Map.Entry::getValue).toList();
     assertThat(opened).hasSize(1);
     SockJsHttpSession session = opened.get(0);

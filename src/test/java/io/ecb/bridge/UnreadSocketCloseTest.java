@@ -55,32 +55,32 @@ class UnreadSocketCloseTest extends NodeTestBase {
     ws.writeTextMessage(new JsonArray().add(register.encode()).encode()).await();
     // A busy machine may take a while to confirm the stream's consumer across the cluster.
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (node.node.fanout.subscriptionCount() == 0 && System.nanoTime() < until) Thread.sleep(20);
-    assertThat(node.node.fanout.subscriptionCount()).as("subscribed").isPositive();
+    while (node.node.fanout().subscriptionCount() == 0 && System.nanoTime() < until) Thread.sleep(20);
+    assertThat(node.node.fanout().subscriptionCount()).as("subscribed").isPositive();
     ws.pause();
 
     String filler = "y".repeat(16 * 1024);
     int sent = 0;
-    while (node.node.bridge.connectionCount() > 0 && sent < 20_000) {
+    while (node.node.bridge().connectionCount() > 0 && sent < 20_000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        batch.add(node.node.publisher.publish(Streams.thread("t-unread"), new JsonObject().put("kind", "message")
+        batch.add(node.node.publisher().publish(Streams.thread("t-unread"), new JsonObject().put("kind", "message")
           .put("threadId", "t-unread").put("message", new JsonObject().put("type", "text")
             .put("data", new JsonObject().put("messageText", filler)))));
       }
       Future.all(batch).await();
       sent += 20;
     }
-    assertThat(node.node.bridge.connectionCount()).as("cut off after %d messages", sent).isZero();
-    assertThat(node.node.connections.openFrom(CLIENT)).isEqualTo(1);
+    assertThat(node.node.bridge().connectionCount()).as("cut off after %d messages", sent).isZero();
+    assertThat(node.node.connections().openFrom(CLIENT)).isEqualTo(1);
 
     // The client keeps sending (so no idle timeout would help) and never reads: the node drops it anyway.
     until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (node.node.connections.openFrom(CLIENT) > 0 && System.nanoTime() < until) {
+    while (node.node.connections().openFrom(CLIENT) > 0 && System.nanoTime() < until) {
       ws.writeTextMessage(new JsonArray().add(new JsonObject().put("type", "ping").encode()).encode());
       Thread.sleep(500);
     }
-    assertThat(node.node.connections.openFrom(CLIENT)).isZero();
+    assertThat(node.node.connections().openFrom(CLIENT)).isZero();
     client.close();
   }
 }

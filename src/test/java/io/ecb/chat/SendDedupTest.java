@@ -57,7 +57,7 @@ class SendDedupTest extends NodeTestBase {
     assertThat(retry.getJsonObject("thread")).isEqualTo(new JsonObject().put("threadId", "t-big").put("threadToken", token));
     assertThat(backend.count("addThreadMessage")).isEqualTo(PER_USER);
 
-    List<String> records = node.node.chat.dedup().records("u1");
+    List<String> records = node.node.chat().dedup().records("u1");
     assertThat(records).hasSize(PER_USER);
     for (String r : records) {
       assertThat(r.length()).as(r).isLessThan(200);
@@ -91,7 +91,7 @@ class SendDedupTest extends NodeTestBase {
     BridgeClient c = bridge();
     List<JsonObject> firsts = new ArrayList<>();
     for (int i = 0; i <= PER_USER; i++) firsts.add(send(c, "u4", token, text("m" + i, "many-" + i)));
-    assertThat(node.node.chat.dedup().records("u4")).hasSize(PER_USER);
+    assertThat(node.node.chat().dedup().records("u4")).hasSize(PER_USER);
     // The newest ones are still deduplicated...
     assertThat(send(c, "u4", token, text("m" + PER_USER, "many-" + PER_USER)).getLong("offset"))
       .isEqualTo(firsts.get(PER_USER).getLong("offset"));
@@ -100,7 +100,7 @@ class SendDedupTest extends NodeTestBase {
     JsonObject again = send(c, "u4", token, text("m0", "many-0"));
     assertThat(again.getLong("offset")).isEqualTo(firsts.get(PER_USER).getLong("offset") + 1);
     assertThat(backend.count("addThreadMessage")).isEqualTo(PER_USER + 2);
-    assertThat(node.node.chat.dedup().records("u4")).hasSize(PER_USER);
+    assertThat(node.node.chat().dedup().records("u4")).hasSize(PER_USER);
     c.close().await();
   }
 

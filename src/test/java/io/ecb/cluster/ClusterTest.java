@@ -190,11 +190,11 @@ class ClusterTest extends ClusterTestBase {
     slow.pause();
     String filler = "z".repeat(32 * 1024);
     int sent = 0;
-    long slowBefore = nodes.get(1).node.bridge.slowConsumers.sum();
-    while (nodes.get(1).node.bridge.slowConsumers.sum() == slowBefore && sent < 3000) {
+    long slowBefore = nodes.get(1).node.bridge().slowConsumers.sum();
+    while (nodes.get(1).node.bridge().slowConsumers.sum() == slowBefore && sent < 3000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        batch.add(nodes.get(0).node.publisher.publish("thread:t-slow-cluster", new JsonObject().put("kind", "message")
+        batch.add(nodes.get(0).node.publisher().publish("thread:t-slow-cluster", new JsonObject().put("kind", "message")
           .put("threadId", "t-slow-cluster").put("message", new JsonObject().put("type", "text")
             .put("data", new JsonObject().put("messageText", filler)))));
       }
@@ -202,7 +202,7 @@ class ClusterTest extends ClusterTestBase {
       sent += 20;
       for (int i = 0; i < 20; i++) fast.next(address).await();
     }
-    assertThat(nodes.get(1).node.bridge.slowConsumers.sum()).as("cut off after %d messages", sent).isGreaterThan(slowBefore);
+    assertThat(nodes.get(1).node.bridge().slowConsumers.sum()).as("cut off after %d messages", sent).isGreaterThan(slowBefore);
     slow.resume();
     assertThat(slow.closed().await().getInteger("code")).isEqualTo(4001);
     BridgeClient back = client(2);
@@ -211,7 +211,7 @@ class ClusterTest extends ClusterTestBase {
       .put("sinceOffset", start.getLong("offset")).put("epoch", start.getString("epoch"))).await();
     // How many messages the socket buffers absorbed before the cut-off varies: the whole gap is
     // recovered when the history still holds it, and reported as lost otherwise.
-    int history = nodes.get(0).node.config.history.size;
+    int history = nodes.get(0).config.history.size;
     assertThat(recovered.getBoolean("recovered")).as("gap of %d messages", sent).isEqualTo(sent <= history);
     assertThat(recovered.getJsonArray("missed")).hasSize(sent <= history ? sent : 0);
     // A client that saw all but the last 20 gets exactly those, from whichever node it asks.

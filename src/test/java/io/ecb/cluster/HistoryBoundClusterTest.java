@@ -38,7 +38,7 @@ class HistoryBoundClusterTest extends ClusterTestBase {
   }
 
   private static StreamLog log(TestNode n) {
-    return n.node.publisher.log();
+    return n.node.publisher().log();
   }
 
   /** What node {@code n} really holds as owner: the sizes of its own entries, not its accounting. */

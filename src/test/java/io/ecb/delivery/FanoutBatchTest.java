@@ -24,7 +24,7 @@ class FanoutBatchTest extends NodeTestBase {
 
   @Test
   void payloadsThatPileUpForABusyLoopReachItsFollowersAsOneBatchInOrder() throws Exception {
-    Fanout fanout = node.node.fanout;
+    Fanout fanout = node.node.fanout();
     // A channel: a thread's followers would also hear each other's presence.
     String stream = Streams.channel("batch-" + UUID.randomUUID());
 
@@ -35,7 +35,7 @@ class FanoutBatchTest extends NodeTestBase {
     // A follower on no event loop gets each payload as soon as the stream's consumer has it.
     List<Long> seenByWatcher = new ArrayList<>();
     CountDownLatch[] watcherGot = {new CountDownLatch(3), new CountDownLatch(4)};
-    Fanout.Subscriber watcher = d -> {
+    Connection watcher = d -> {
       synchronized (seenByWatcher) {
         seenByWatcher.add(d.offset);
       }
@@ -43,7 +43,7 @@ class FanoutBatchTest extends NodeTestBase {
     };
     List<List<Long>> batches = new ArrayList<>();
     CountDownLatch followerGot = new CountDownLatch(4);
-    Fanout.Subscriber follower = new Fanout.Subscriber() {
+    Connection follower = new Connection() {
       @Override
       public void deliver(Delivery delivery) {
         deliver(new DeliveryBatch(List.of(delivery)));
@@ -74,10 +74,10 @@ class FanoutBatchTest extends NodeTestBase {
         Thread.currentThread().interrupt();
       }
     });
-    for (int i = 1; i <= 3; i++) node.node.publisher.publish(stream, new JsonObject().put("n", i)).await();
+    for (int i = 1; i <= 3; i++) node.node.publisher().publish(stream, new JsonObject().put("n", i)).await();
     assertTrue(watcherGot[0].await(10, TimeUnit.SECONDS));
     // Once the fourth is seen, the third has been handed to every loop (one payload at a time).
-    node.node.publisher.publish(stream, new JsonObject().put("n", 4)).await();
+    node.node.publisher().publish(stream, new JsonObject().put("n", 4)).await();
     assertTrue(watcherGot[1].await(10, TimeUnit.SECONDS));
     release.countDown();
 

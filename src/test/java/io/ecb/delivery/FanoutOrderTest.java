@@ -47,7 +47,7 @@ class FanoutOrderTest {
   }
 
   /** Records the offsets delivered to it; {@code done} completes at the {@code expected}-th. */
-  private static final class Recorder implements Fanout.Subscriber {
+  private static final class Recorder implements Connection {
     final List<Long> offsets = new ArrayList<>();
     final Promise<List<Long>> done = Promise.promise();
     final int expected;

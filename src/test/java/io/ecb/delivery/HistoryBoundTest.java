@@ -39,7 +39,7 @@ class HistoryBoundTest extends NodeTestBase {
 
   @Test
   void manyStreamsStayUnderTheBoundTheOldestLoseTheirHistoryAndARecentOneRecovers() {
-    StreamLog log = node.node.publisher.log();
+    StreamLog log = node.node.publisher().log();
     BridgeClient c = bridge();
     String oldToken = backend.addThread("t-old", "u1", "u2").getString("threadToken");
     c.request("ecb.sendMessage", member("u1", oldToken), text("old 1")).await();

@@ -55,9 +55,9 @@ class ConnectionsPerIpTest extends NodeTestBase {
 
     excessClosed.future().await(10, TimeUnit.SECONDS);
     // The admitted fifty are still open: their headers are not overdue yet.
-    assertThat(node.node.connections.openFrom(FLOODER)).isEqualTo(LIMIT);
+    assertThat(node.node.connections().openFrom(FLOODER)).isEqualTo(LIMIT);
     assertThat(closed.get()).isEqualTo(FLOOD - LIMIT);
-    assertThat(node.node.connections.refused.sum()).isEqualTo(FLOOD - LIMIT);
+    assertThat(node.node.connections().refused.sum()).isEqualTo(FLOOD - LIMIT);
 
     for (int i = 0; i < 3; i++) {
       assertThat(http.get(node.port(), "127.0.0.1", "/health").send().await().statusCode()).isEqualTo(200);
@@ -66,8 +66,8 @@ class ConnectionsPerIpTest extends NodeTestBase {
     // Silent past the header deadline: closed by the server, and the count goes back to zero.
     allClosed.future().await(20, TimeUnit.SECONDS);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (node.node.connections.openFrom(FLOODER) > 0 && System.nanoTime() < until) Thread.sleep(20);
-    assertThat(node.node.connections.openFrom(FLOODER)).isZero();
+    while (node.node.connections().openFrom(FLOODER) > 0 && System.nanoTime() < until) Thread.sleep(20);
+    assertThat(node.node.connections().openFrom(FLOODER)).isZero();
     flooder.close().await();
   }
 }

@@ -58,7 +58,7 @@ class IdleTimeoutTest extends NodeTestBase {
     Thread.sleep(4_000);
     assertThat(c.heartbeats.get()).isPositive();
     assertThat(c.closed().isComplete()).isFalse();
-    assertThat(node.node.bridge.connectionCount()).isEqualTo(1);
+    assertThat(node.node.bridge().connectionCount()).isEqualTo(1);
     c.close().await();
   }
 }

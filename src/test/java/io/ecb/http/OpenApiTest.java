@@ -99,7 +99,7 @@ class OpenApiTest extends NodeTestBase {
   @Test
   void everyRouteOfTheRouterIsInTheDocument() {
     Set<String> documented = operations();
-    List<Route> routes = HttpVerticle.router(node.vertx, node.node).getRoutes();
+    List<Route> routes = node.node.router().getRoutes();
     int checked = 0;
     for (Route route : routes) {
       String path = route.getPath();

@@ -169,13 +169,13 @@ class TrustedProxiesTest extends NodeTestBase {
   @Test
   void theTrustedProxysConnectionsAreNotCapped() {
     int open = CONNECTIONS * 3;
-    long refusedBefore = node.node.connections.refused.sum();
+    long refusedBefore = node.node.connections().refused.sum();
     NetClient proxy = vertx.createNetClient(new NetClientOptions().setLocalAddress(PROXY));
     List<Future<String>> answers = new ArrayList<>();
     // Kept alive after their answers, so all of them are open together.
     for (int i = 0; i < open; i++) answers.add(health(proxy));
     for (Future<String> answer : answers) assertThat(answer.await()).startsWith("HTTP/1.1 200");
-    assertThat(node.node.connections.refused.sum()).isEqualTo(refusedBefore);
+    assertThat(node.node.connections().refused.sum()).isEqualTo(refusedBefore);
 
     NetClient stranger = vertx.createNetClient(new NetClientOptions().setLocalAddress("127.0.0.4"));
     List<Future<String>> capped = new ArrayList<>();

@@ -97,7 +97,7 @@ class PresenceTest extends NodeTestBase {
 
     // u2's SSE stream goes away: u2 still follows over the bridge, so the next departure heard is u3's.
     u2Sse.close();
-    Conditions.until(vertx, () -> node.node.fanout.localSubscribers(stream) == 3, "the SSE stream is gone");
+    Conditions.until(vertx, () -> node.node.fanout().localSubscribers(stream) == 3, "the SSE stream is gone");
     u3.close().await();
     assertThat(nextPresence(u1, address)).isEqualTo(presence(t, "u3", false));
     u2.unregister(address);
@@ -114,7 +114,7 @@ class PresenceTest extends NodeTestBase {
     u1.close().await();
     java.util.concurrent.atomic.AtomicBoolean empty = new java.util.concurrent.atomic.AtomicBoolean();
     Conditions.until(vertx, () -> {
-      node.node.presence.online(t).onSuccess(users -> empty.set(users.isEmpty()));
+      node.node.presence().online(t).onSuccess(users -> empty.set(users.isEmpty()));
       return empty.get();
     }, "the thread holds no presence");
     u2.close().await();

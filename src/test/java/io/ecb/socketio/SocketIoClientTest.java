@@ -74,24 +74,24 @@ class SocketIoClientTest extends NodeTestBase {
   @Test
   void aWebSocketClientThatStopsReadingIsCutOffWith4001() {
     String token = backend.addThread("t-sio-slow", "u1", "u2").getString("threadToken");
-    long before = node.node.socketIo.slowConsumers.sum();
+    long before = node.node.socketIo().slowConsumers.sum();
     try (SocketIoScript slow = SocketIoScript.start("slow", new JsonObject().put("url", url())
       .put("userToken", backend.userToken("u2")).put("address", "ecb.thread.t-sio-slow").put("threadToken", token))) {
       slow.ready();
       String filler = "s".repeat(32 * 1024);
       int sent = 0;
       // Kernel buffers absorb the first megabytes; the bound is generous for a busy machine.
-      while (node.node.socketIo.slowConsumers.sum() == before && sent < 10_000) {
+      while (node.node.socketIo().slowConsumers.sum() == before && sent < 10_000) {
         List<Future<?>> batch = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-          batch.add(node.node.publisher.publish(Streams.thread("t-sio-slow"), new JsonObject().put("kind", "message")
+          batch.add(node.node.publisher().publish(Streams.thread("t-sio-slow"), new JsonObject().put("kind", "message")
             .put("threadId", "t-sio-slow").put("message", new JsonObject().put("type", "text")
               .put("data", new JsonObject().put("messageText", filler)))));
         }
         Future.all(batch).await();
         sent += 20;
       }
-      assertThat(node.node.socketIo.slowConsumers.sum()).as("cut off after %d messages", sent).isEqualTo(before + 1);
+      assertThat(node.node.socketIo().slowConsumers.sum()).as("cut off after %d messages", sent).isEqualTo(before + 1);
       slow.tell("resume");
       JsonObject close = slow.result().getJsonObject("close");
       assertThat(close.getInteger("code")).isEqualTo(4001);
@@ -103,7 +103,7 @@ class SocketIoClientTest extends NodeTestBase {
   }
 
   private long publishMessage(String threadId, String text) {
-    return node.node.publisher.publish(Streams.thread(threadId), new JsonObject().put("kind", "message").put("threadId", threadId)
+    return node.node.publisher().publish(Streams.thread(threadId), new JsonObject().put("kind", "message").put("threadId", threadId)
       .put("message", new JsonObject().put("type", "text").put("data", new JsonObject().put("messageText", text)))).await().offset();
   }
 

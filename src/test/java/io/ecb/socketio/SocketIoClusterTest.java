@@ -35,11 +35,6 @@ class SocketIoClusterTest extends ClusterTestBase {
     config.getJsonObject("channels").put("public", new JsonArray().add(PUBLIC_CHANNEL));
   }
 
-  @BeforeAll
-  void ready() {
-    for (TestNode n : nodes) n.node.notify.ready().await();
-  }
-
   private String url(int node) {
     return "http://127.0.0.1:" + port(node);
   }

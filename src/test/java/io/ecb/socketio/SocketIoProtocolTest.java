@@ -175,7 +175,7 @@ class SocketIoProtocolTest extends NodeTestBase {
     String token = backend.addThread("t-rec-raw", "u-rec", "u2").getString("threadToken");
     // A position the stream's history covers (its start) is recovered: the pid comes back.
     String covered = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
-      .put("e", node.node.publisher.log().position(Streams.thread("t-rec-raw")).await().epoch())).encode();
+      .put("e", node.node.publisher().log().position(Streams.thread("t-rec-raw")).await().epoch())).encode();
     assertThat(reconnectPid("pid-1", covered)).isEqualTo("pid-1");
     // Another epoch (the history was lost), a stream the tokens do not cover, or garbage: a fresh socket.
     String otherEpoch = new JsonArray().add(new JsonObject().put("a", "ecb.thread.t-rec-raw").put("t", token).put("o", 0)
@@ -205,18 +205,18 @@ class SocketIoProtocolTest extends NodeTestBase {
 
     String filler = "q".repeat(32 * 1024);
     int sent = 0;
-    while (node.node.socketIo.sessions.containsKey(sid) && sent < 1000) {
+    while (node.node.socketIo().sessions.containsKey(sid) && sent < 1000) {
       List<Future<?>> batch = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        batch.add(node.node.publisher.publish(Streams.user("u-poll"), new JsonObject().put("kind", "notification").put("data", filler)));
+        batch.add(node.node.publisher().publish(Streams.user("u-poll"), new JsonObject().put("kind", "notification").put("data", filler)));
       }
       Future.all(batch).await();
       sent += 10;
     }
-    assertThat(node.node.socketIo.sessions).as("cut off after %d payloads", sent).doesNotContainKey(sid);
+    assertThat(node.node.socketIo().sessions).as("cut off after %d payloads", sent).doesNotContainKey(sid);
     assertThat(sent).as("1 MiB holds about 32 of them").isBetween(20, 100);
     assertError(get(PATH + "&sid=" + sid).send().await(), 400, 1);
-    assertThat(node.node.socketIo.slowConsumers.sum()).isPositive();
+    assertThat(node.node.socketIo().slowConsumers.sum()).isPositive();
   }
 
   /**
@@ -251,8 +251,8 @@ class SocketIoProtocolTest extends NodeTestBase {
 
     String sid = new JsonObject(http.get(other.port(), "127.0.0.1", PATH).send().await().bodyAsString().substring(1)).getString("sid");
     Future<HttpResponse<Buffer>> waiting = http.get(other.port(), "127.0.0.1", PATH + "&sid=" + sid).send();
-    assertThat(other.node.socketIo.connectionCount()).isEqualTo(2);
-    EngineSession polling = other.node.socketIo.sessions.get(sid);
+    assertThat(other.node.socketIo().connectionCount()).isEqualTo(2);
+    EngineSession polling = other.node.socketIo().sessions.get(sid);
     while (!polling.pollWaiting().await()) Thread.onSpinWait();
 
     other.close().await();
@@ -266,7 +266,7 @@ class SocketIoProtocolTest extends NodeTestBase {
   // address, so no other test inherits a spent address budget.
 
   private long signatureChecks() {
-    return node.node.chat.tokens().signatureChecks.sum();
+    return node.node.chat().tokens().signatureChecks.sum();
   }
 
   private static String connectWith(String userToken) {
@@ -334,7 +334,7 @@ class SocketIoProtocolTest extends NodeTestBase {
       assertThat(codes.get(codes.size() - 1)).isEqualTo("RATE_LIMITED");
       // The answer was the session's last packet: it is gone.
       assertError(client.get(node.port(), "127.0.0.1", PATH + "&sid=" + sid).send().await(), 400, 1);
-      assertThat(node.node.socketIo.sessions).doesNotContainKey(sid);
+      assertThat(node.node.socketIo().sessions).doesNotContainKey(sid);
     } finally {
       client.close();
     }

@@ -1,10 +1,11 @@
 package io.ecb.push.n10n;
 
+import io.ecb.delivery.Connection;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.Fanout;
-import io.ecb.http.SseWriter;
+import io.ecb.transport.SseStream;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -24,7 +25,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** A channel: one SSE response on this node, following the streams of its subscriptions. */
-final class Channel implements Fanout.Subscriber {
+final class Channel implements Connection {
 
   private static final Logger LOG = Logger.getLogger(NotificationsSseProfile.class.getName());
 
@@ -43,7 +44,7 @@ final class Channel implements Fanout.Subscriber {
   final Map<String, Sub> streams = new LinkedHashMap<>();
   boolean heartbeat;
   long expiryTimer = -1;
-  final SseWriter out;
+  final SseStream out;
   boolean started;
   boolean ended;
 
@@ -55,7 +56,7 @@ final class Channel implements Fanout.Subscriber {
     this.ctx = ctx;
     this.response = ctx.response();
     this.context = context;
-    this.out = new SseWriter(response, profile.outboundQueueBytes, this::end);
+    this.out = new SseStream(response, profile.outboundQueueBytes, this::end);
     this.channelId = channelId;
     this.userId = userId;
     this.app = app;
@@ -99,10 +100,7 @@ final class Channel implements Fanout.Subscriber {
         return;
       }
       started = true;
-      response.setChunked(true)
-        .putHeader("Content-Type", "text/event-stream")
-        .putHeader("Cache-Control", "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
+      out.open();
       write("event: channelID\ndata: " + channelId + "\n\n");
       expiryTimer = vertx.setTimer(Math.max(1, expiresAt - System.currentTimeMillis()), id -> end());
     });
@@ -199,7 +197,7 @@ final class Channel implements Fanout.Subscriber {
       directory.close(userId, channelId)
         .onFailure(e -> LOG.log(Level.FINE, "n10n channel entry not removed; it expires by itself", e))
         .onComplete(ar -> registry.remove(this));
-      if (started && !response.ended() && !response.closed()) response.end();
+      if (started) out.end();
     });
   }
 }

@@ -19,12 +19,18 @@ final class ChannelRegistry {
   private final Map<String, Channel> channels = new ConcurrentHashMap<>();
   private final AtomicInteger reserved = new AtomicInteger();
   private final AtomicLong heartbeatOffset = new AtomicLong();
-  private final long heartbeatTimer;
+  private final long heartbeatMs;
+  private long heartbeatTimer = -1;
 
   ChannelRegistry(Vertx vertx, int channelsPerNode, long heartbeatSeconds) {
     this.vertx = vertx;
     this.channelsPerNode = channelsPerNode;
-    this.heartbeatTimer = vertx.setPeriodic(heartbeatSeconds * 1000, id -> heartbeat());
+    this.heartbeatMs = heartbeatSeconds * 1000;
+  }
+
+  /** Starts the heartbeat. */
+  void start() {
+    heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> heartbeat());
   }
 
   /** Takes a place for a new channel; false when the node has none left. */

@@ -1,7 +1,9 @@
 package io.ecb.push.n10n;
 
-import io.ecb.EcbNode;
+import io.ecb.chat.ChatService;
+import io.ecb.engine.Engine;
 import io.ecb.http.HttpBodies;
+import io.ecb.module.Module;
 import io.ecb.auth.ChatUser;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
@@ -45,19 +47,20 @@ import static io.ecb.push.n10n.ApiErrors.fail;
  * need, are kept cluster-wide ({@link ChannelDirectory}). PUT/DELETE on another node's channel are
  * forwarded to that node over the event bus ({@code ecb.n10n.node.<nodeId>}).
  */
-public final class NotificationsSseProfile {
+public final class NotificationsSseProfile implements Module {
 
   private static final Logger LOG = Logger.getLogger(NotificationsSseProfile.class.getName());
 
   public static final String HEARTBEAT = "sys.Heartbeat30";
 
-  private final EcbNode node;
+  private final ChatService chat;
+  private final int maxFrameBytes;
   final Vertx vertx;
   final Fanout fanout;
   final ChannelDirectory directory;
   final ChannelRegistry registry;
   final int outboundQueueBytes;
-  private final MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> consumer;
 
   private final boolean enabled;
   final long heartbeatSeconds;
@@ -66,21 +69,29 @@ public final class NotificationsSseProfile {
   final int subscriptionsPerUser;
   final int channelsPerNode;
 
-  public NotificationsSseProfile(EcbNode node) {
-    this.node = node;
-    this.vertx = node.vertx;
-    this.fanout = node.fanout;
-    this.outboundQueueBytes = node.config.limits.outboundQueueBytes;
-    EcbConfig.N10n conf = node.config.push.n10n;
+  public NotificationsSseProfile(Vertx vertx, Engine engine, ChatService chat, Fanout fanout, EcbConfig config) {
+    this.vertx = vertx;
+    this.chat = chat;
+    this.fanout = fanout;
+    this.maxFrameBytes = config.http.maxFrameBytes;
+    this.outboundQueueBytes = config.limits.outboundQueueBytes;
+    EcbConfig.N10n conf = config.push.n10n;
     this.enabled = conf.enabled;
     this.heartbeatSeconds = conf.heartbeatSeconds;
     this.defaultExpiresInSeconds = conf.defaultExpiresInSeconds;
     this.channelsPerUser = conf.channelsPerUser;
     this.subscriptionsPerUser = conf.subscriptionsPerUser;
     this.channelsPerNode = conf.channelsPerNode;
-    this.directory = new ChannelDirectory(node.engine, channelsPerUser, subscriptionsPerUser);
-    this.consumer = vertx.eventBus().<JsonObject>consumer(nodeAddress(directory.nodeId)).handler(this::onForwarded);
+    this.directory = new ChannelDirectory(engine, channelsPerUser, subscriptionsPerUser);
     this.registry = new ChannelRegistry(vertx, channelsPerNode, heartbeatSeconds);
+  }
+
+  /** Takes channel changes forwarded from other nodes, and starts the heartbeat of this node's channels. */
+  @Override
+  public Future<Void> start() {
+    registry.start();
+    consumer = vertx.eventBus().<JsonObject>consumer(nodeAddress(directory.nodeId)).handler(this::onForwarded);
+    return consumer.completion();
   }
 
   private static String nodeAddress(String nodeId) {
@@ -96,12 +107,13 @@ public final class NotificationsSseProfile {
     return registry.size();
   }
 
+  @Override
   public void mount(Router router) {
     if (!enabled) return;
     String base = "/api/v2/apps/:owner/:app/notifications";
     String sub = base + "/:channelId/workspaces/:wsid/subscriptions/:entity";
-    router.post(base).handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));
-    router.put(sub).handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));
+    router.post(base).handler(BodyHandler.create(false).setBodyLimit(maxFrameBytes));
+    router.put(sub).handler(BodyHandler.create(false).setBodyLimit(maxFrameBytes));
     router.post(base).handler(this::open);
     router.put(sub).handler(ctx -> change(ctx, true));
     router.delete(sub).handler(ctx -> change(ctx, false));
@@ -113,9 +125,10 @@ public final class NotificationsSseProfile {
   }
 
   /** Ends every channel of this node (clients reconnect elsewhere) and stops the heartbeat. */
-  public Future<Void> close() {
+  @Override
+  public Future<Void> stop() {
     registry.close();
-    return consumer.unregister();
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
   }
 
   // ---- create a channel
@@ -161,7 +174,7 @@ public final class NotificationsSseProfile {
 
   private void authorize(ChatUser user, String app, String entity) {
     if (HEARTBEAT.equals(entity)) return;
-    if (!node.chat.mayFollowChannel(user, app + "/" + entity)) {
+    if (!chat.mayFollowChannel(user, app + "/" + entity)) {
       throw EcbException.forbidden("not allowed to read " + entity + " in " + app + " (the userToken's channels must name " + app + "/" + entity + ")");
     }
   }
@@ -169,7 +182,7 @@ public final class NotificationsSseProfile {
   private Future<ChatUser> user(RoutingContext ctx) {
     String token = ChatApi.bearer(ctx);
     if (token == null) return Future.failedFuture(EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
-    return node.chat.caller(ChatApi.caller(ctx), token);
+    return chat.caller(ChatApi.caller(ctx), token);
   }
 
   // ---- PUT / DELETE a subscription on a live channel, through any node

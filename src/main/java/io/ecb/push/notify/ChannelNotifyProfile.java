@@ -2,7 +2,11 @@ package io.ecb.push.notify;
 
 import io.ecb.auth.Caller;
 import io.ecb.auth.HmacSha256;
-import io.ecb.EcbNode;
+import io.ecb.bridge.BridgeServer;
+import io.ecb.chat.ChatService;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Fanout;
+import io.ecb.module.Module;
 import io.ecb.error.EcbException;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.delivery.StreamGrant;
@@ -10,7 +14,7 @@ import io.ecb.http.ChatApi;
 import io.ecb.http.HttpBodies;
 import io.ecb.push.PushApi;
 import io.ecb.http.HttpErrors;
-import io.ecb.http.Origins;
+import io.ecb.transport.Origins;
 import io.ecb.engine.Engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -53,7 +57,7 @@ import java.util.function.Predicate;
  * {@code ecb.notify.<channel>}), as the user the token proved; nothing of them is stored in the
  * cluster, notifies are not numbered and not kept in history (at most once, as in Socket.IO).
  */
-public final class ChannelNotifyProfile {
+public final class ChannelNotifyProfile implements Module {
 
   /** Bridge addresses clients register: {@code ecb.notify.<channel>}. */
   public static final String ADDRESS_PREFIX = "ecb.notify.";
@@ -64,27 +68,34 @@ public final class ChannelNotifyProfile {
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
   private static final String JWT_HEADER = B64.encodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8));
 
-  private final EcbNode node;
   private final Vertx vertx;
   private final Engine cluster;
+  private final ChatService chat;
+  private final Fanout fanout;
+  private final BridgeServer bridge;
+  private final EcbConfig config;
   private final long tokenSeconds;
   private final Future<byte[]> secret;
-  private final MessageConsumer<JsonObject> deliverConsumer;
+  private MessageConsumer<JsonObject> deliverConsumer;
 
-  public ChannelNotifyProfile(EcbNode node) {
-    this.node = node;
-    this.vertx = node.vertx;
-    this.cluster = node.engine;
-    this.tokenSeconds = node.config.push.notify.tokenSeconds;
+  public ChannelNotifyProfile(Vertx vertx, Engine engine, ChatService chat, Fanout fanout, BridgeServer bridge, EcbConfig config) {
+    this.vertx = vertx;
+    this.cluster = engine;
+    this.chat = chat;
+    this.fanout = fanout;
+    this.bridge = bridge;
+    this.config = config;
+    this.tokenSeconds = config.push.notify.tokenSeconds;
     // From config (or derived from it), never from a cluster map: see ClusterSecrets.
-    this.secret = Future.succeededFuture(ClusterSecrets.of(node.config).notifyKey());
-    this.deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.nodeId()))
-      .handler(m -> m.reply(deliverHere(m.body())));
-    node.bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);
+    this.secret = Future.succeededFuture(ClusterSecrets.of(config).notifyKey());
   }
 
-  /** Completes once this node answers notify scatters and knows the signing secret. */
-  public Future<Void> ready() {
+  /** Completes once this node answers notify scatters, knows the signing secret and takes bridge registrations. */
+  @Override
+  public Future<Void> start() {
+    deliverConsumer = vertx.eventBus().<JsonObject>consumer(deliverAddress(cluster.nodeId()))
+      .handler(m -> m.reply(deliverHere(m.body())));
+    bridge.addStreamAddresses(ADDRESS_PREFIX, this::authorizeRegistration);
     return Future.all(deliverConsumer.completion(), secret).mapEmpty();
   }
 
@@ -92,22 +103,18 @@ public final class ChannelNotifyProfile {
     return "ecb.node." + nodeId + ".notify";
   }
 
+  @Override
   public void mount(Router router) {
-    var allowedOrigins = node.config.http.allowedOrigins;
-    router.route("/authorize").handler(ctx -> {
-      if (Origins.allowed(ctx, allowedOrigins)) ctx.next();
-      else HttpErrors.send(ctx, EcbException.forbidden("origin not allowed"));
-    });
-    if (!allowedOrigins.isEmpty()) {
-      router.route("/authorize").handler(Origins.cors(allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization")));
-    }
+    Origins.guard(router, "/authorize", config.http.allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization"),
+      ctx -> HttpErrors.send(ctx, EcbException.forbidden("origin not allowed")));
     router.get("/authorize").handler(this::authorize);
-    router.post("/notify").handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));
+    router.post("/notify").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
     router.post("/notify").handler(this::notify);
   }
 
-  public Future<Void> close() {
-    return deliverConsumer.unregister();
+  @Override
+  public Future<Void> stop() {
+    return deliverConsumer == null ? Future.succeededFuture() : deliverConsumer.unregister();
   }
 
   // ---- socket tokens
@@ -118,7 +125,7 @@ public final class ChannelNotifyProfile {
       HttpErrors.send(ctx, EcbException.unauthorized("Authorization: Bearer <userToken> is required"));
       return;
     }
-    node.chat.caller(ChatApi.caller(ctx), userToken)
+    chat.caller(ChatApi.caller(ctx), userToken)
       .compose(user -> issue(user.userId(), user.channels()))
       .onSuccess(token -> ctx.json(new JsonObject().put("token", token)))
       .onFailure(e -> HttpErrors.send(ctx, e));
@@ -151,7 +158,7 @@ public final class ChannelNotifyProfile {
    */
   public Future<String> verify(Caller caller, String token) {
     if (token == null || token.isEmpty()) return Future.failedFuture(EcbException.unauthorized("token is required"));
-    return node.chat.tokens().failedChecks().check(caller, () -> secret.compose(key -> {
+    return chat.tokens().failedChecks().check(caller, () -> secret.compose(key -> {
       int dot = token.lastIndexOf('.');
       int first = token.indexOf('.');
       if (first <= 0 || dot <= first || !token.substring(0, first).equals(JWT_HEADER)) {
@@ -209,7 +216,7 @@ public final class ChannelNotifyProfile {
    * {@code channels.public}.
    */
   public boolean mayJoin(String verifiedToken, String channel) {
-    if (node.config.channels.publicNames.contains(channel)) return true;
+    if (config.channels.publicNames.contains(channel)) return true;
     int first = verifiedToken.indexOf('.');
     int last = verifiedToken.lastIndexOf('.');
     JsonObject claims = new JsonObject(Buffer.buffer(B64D.decode(verifiedToken.substring(first + 1, last))));
@@ -226,7 +233,7 @@ public final class ChannelNotifyProfile {
       HttpErrors.send(ctx, e);
       return;
     }
-    if (!PushApi.isPublisherKey(body.getValue("API_KEY"), node.config)) {
+    if (!PushApi.isPublisherKey(body.getValue("API_KEY"), config)) {
       HttpErrors.send(ctx, EcbException.unauthorized("API_KEY is missing or unknown"));
       return;
     }
@@ -280,6 +287,6 @@ public final class ChannelNotifyProfile {
     Predicate<String> streams = channel != null
       ? (STREAM_PREFIX + channel)::equals
       : s -> s.startsWith(STREAM_PREFIX);
-    return node.fanout.deliverLocal(streams, keycloak, payload(target.getValue("msg")).toBuffer());
+    return fanout.deliverLocal(streams, keycloak, payload(target.getValue("msg")).toBuffer());
   }
 }

@@ -1,14 +1,19 @@
 package io.ecb.push.sender;
 
-import io.ecb.EcbNode;
 import io.ecb.cluster.ClusterSecrets;
 import io.ecb.auth.Caller;
 import io.ecb.auth.FailedChecks;
+import io.ecb.config.EcbConfig;
+import io.ecb.engine.Engine;
+import io.ecb.module.Module;
 import io.ecb.http.ChatApi;
 import io.ecb.http.ClientAddress;
 import io.ecb.push.PushApi;
+import io.ecb.transport.Origins;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -40,10 +45,10 @@ import java.util.regex.Pattern;
  *   <li>Secrets are self-contained signed tokens ({@link ChannelSecrets}): any node verifies them.</li>
  * </ul>
  *
- * <p>Wiring: constructed once per node ({@code new ChannelSenderProfile(node)}), {@link #mount}
- * on every HTTP verticle's router, {@link #close} when the node stops.
+ * <p>A node {@link Module}: {@link #mount} on every HTTP verticle's router, {@link #start} loads
+ * the server secret, {@link #stop} sends this node's clients elsewhere.
  */
-public final class ChannelSenderProfile {
+public final class ChannelSenderProfile implements Module {
 
   private static final Logger LOG = Logger.getLogger(ChannelSenderProfile.class.getName());
   private static final Pattern REF = Pattern.compile("[A-Za-z0-9_.\\-]{11,128}");
@@ -55,25 +60,26 @@ public final class ChannelSenderProfile {
   final ChannelStore store;
   /** Live connections on this node (closed with 3050 when the node stops). */
   final Set<SenderConnection> connections = ConcurrentHashMap.newKeySet();
-  private final EcbNode node;
+  private final EcbConfig nodeConfig;
+  private final FailedChecks failedChecks;
+  private final String serverSecret;
   /** How often a quiet connection gets a ping (http.keepAliveSeconds). */
   final long keepAliveMs;
-  private final Future<ChannelSecrets> secrets;
+  /** How much an SSE connection may leave unsent before it is closed (limits.outboundQueueBytes). */
+  final int outboundQueueBytes;
+  private final Promise<ChannelSecrets> secrets = Promise.promise();
   private volatile ChannelSecrets readySecrets;
 
-  public ChannelSenderProfile(EcbNode node) {
-    this.node = node;
-    this.vertx = node.vertx;
-    this.config = SenderConfig.from(node.config.push.channelSender);
-    this.keepAliveMs = node.config.http.keepAliveSeconds * 1000;
-    this.store = new ChannelStore(node.engine,
-      config.channelTtlSeconds(), config.maxPending());
+  public ChannelSenderProfile(Vertx vertx, Engine engine, FailedChecks failedChecks, EcbConfig config) {
+    this.vertx = vertx;
+    this.nodeConfig = config;
+    this.failedChecks = failedChecks;
+    this.config = SenderConfig.from(config.push.channelSender);
+    this.keepAliveMs = config.http.keepAliveSeconds * 1000;
+    this.outboundQueueBytes = config.limits.outboundQueueBytes;
+    this.store = new ChannelStore(engine, this.config.channelTtlSeconds(), this.config.maxPending());
     // The server secret comes from config (or is derived from it), never from a cluster map.
-    String serverSecret = ClusterSecrets.of(node.config).channelSenderSecret();
-    this.secrets = store.start()
-      .map(v -> new ChannelSecrets(serverSecret, config.maxAgeSeconds()))
-      .onSuccess(s -> readySecrets = s)
-      .onFailure(e -> LOG.severe("Channel Sender could not load its server secret: " + e));
+    this.serverSecret = ClusterSecrets.of(config).channelSenderSecret();
   }
 
   /**
@@ -81,8 +87,14 @@ public final class ChannelSenderProfile {
    * later, and the log says why). The node opens its port after that, so that a client that
    * reaches a node which has just started is not told to retry for that reason alone.
    */
-  public Future<Void> started() {
-    return secrets.<Void>mapEmpty().otherwiseEmpty();
+  @Override
+  public Future<Void> start() {
+    store.start()
+      .map(v -> new ChannelSecrets(serverSecret, config.maxAgeSeconds()))
+      .onSuccess(s -> readySecrets = s)
+      .onFailure(e -> LOG.severe("Channel Sender could not load its server secret: " + e))
+      .onComplete(secrets);
+    return secrets.future().<Void>mapEmpty().otherwiseEmpty();
   }
 
   /** The event-bus address of a channel's messages and control events. */
@@ -100,13 +112,14 @@ public final class ChannelSenderProfile {
    * unchecked, when the caller is past it (the client is then told to retry later).
    */
   ChannelSecrets.Verified verifySecret(Caller caller, String secret, String ref) {
-    FailedChecks limit = node.chat.tokens().failedChecks();
+    FailedChecks limit = failedChecks;
     if (!limit.admit(caller)) return null;
     ChannelSecrets.Verified v = readySecrets.verify(secret, ref);
     if (!v.ok()) limit.failed(caller);
     return v;
   }
 
+  @Override
   public void mount(Router router) {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());
     router.post("/ext/channel/create").handler(body).handler(ctx -> rest(ctx, this::create));
@@ -115,12 +128,16 @@ public final class ChannelSenderProfile {
     router.delete("/ext/channel").handler(ctx -> rest(ctx, this::delete));
     router.get("/ext/channel/count").handler(ctx -> rest(ctx, this::count));
     router.get("/ext/socket").handler(this::socket);
+    // Browsers read the stream only from the origins http.allowedOrigins allows, as every SSE transport.
+    Origins.guard(router, "/ext/sse", nodeConfig.http.allowedOrigins, Set.of(HttpMethod.GET, HttpMethod.OPTIONS), Set.of("Authorization"),
+      ctx -> json(ctx, 403, new JsonObject().put("error", "Forbidden")));
     router.get("/ext/sse").handler(this::sse);
     router.route("/ext/*").handler(ctx -> ctx.response().setStatusCode(404).end("Route not found."));
   }
 
   /** Closes this node's connections with 3050 (retry later), so clients reconnect to another node. */
-  public Future<Void> close() {
+  @Override
+  public Future<Void> stop() {
     for (SenderConnection c : List.copyOf(connections)) {
       c.context.runOnContext(v -> c.close(SenderConnection.RETRY_LATER));
     }
@@ -131,11 +148,11 @@ public final class ChannelSenderProfile {
 
   /** Runs a REST handler once the publisher key was checked (unless open) and the secret is loaded. */
   private void rest(RoutingContext ctx, java.util.function.Consumer<RoutingContext> handler) {
-    if (!config.open() && !PushApi.isPublisher(ctx, node.config)) {
+    if (!config.open() && !PushApi.isPublisher(ctx, nodeConfig)) {
       json(ctx, 401, new JsonObject().put("error", "Unauthorized"));
       return;
     }
-    secrets.onSuccess(s -> handler.accept(ctx)).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
+    secrets.future().onSuccess(s -> handler.accept(ctx)).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "Unavailable")));
   }
 
   private static void json(RoutingContext ctx, int status, Object body) {

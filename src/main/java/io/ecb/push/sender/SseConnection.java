@@ -1,5 +1,6 @@
 package io.ecb.push.sender;
 
+import io.ecb.transport.SseStream;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -13,11 +14,13 @@ import io.vertx.core.json.JsonArray;
 final class SseConnection extends SenderConnection {
 
   private final HttpServerResponse response;
+  private final SseStream out;
   private long keepAlive = -1;
 
   SseConnection(ChannelSenderProfile profile, HttpServerResponse response, String ref) {
     super(profile, ref);
     this.response = response;
+    this.out = new SseStream(response, profile.outboundQueueBytes, () -> close(RETRY_LATER));
     response.closeHandler(v -> cleanUp());
     response.exceptionHandler(e -> { });
   }
@@ -29,23 +32,20 @@ final class SseConnection extends SenderConnection {
 
   @Override
   protected void connected() {
-    response.setStatusCode(200).setChunked(true)
-      .putHeader("Content-Type", "text/event-stream")
-      .putHeader("Cache-Control", "no-cache")
-      .putHeader("Connection", "keep-alive")
-      .putHeader("Access-Control-Allow-Origin", "*")
-      .write(":ok\n\n");
-    keepAlive = vertx.setPeriodic(profile.keepAliveMs, t -> response.write(":\n\n"));
+    out.open();
+    response.putHeader("Connection", "keep-alive");
+    out.write(":ok\n\n");
+    keepAlive = vertx.setPeriodic(profile.keepAliveMs, t -> out.write(":\n\n"));
   }
 
   @Override
   protected Future<Void> write(JsonArray frame) {
-    return response.write("data: " + frame.encode() + "\n\n");
+    return out.write("data: " + frame.encode() + "\n\n");
   }
 
   @Override
   protected boolean writeQueueFull() {
-    return response.writeQueueFull();
+    return out.writeQueueFull();
   }
 
   @Override
@@ -56,6 +56,6 @@ final class SseConnection extends SenderConnection {
   @Override
   protected void closeTransport(String reason) {
     if (keepAlive >= 0) vertx.cancelTimer(keepAlive);
-    if (!response.ended() && !response.closed()) response.end();
+    out.end();
   }
 }

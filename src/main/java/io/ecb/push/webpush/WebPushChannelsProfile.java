@@ -1,7 +1,11 @@
 package io.ecb.push.webpush;
 
-import io.ecb.EcbNode;
 import io.ecb.auth.ChatUser;
+import io.ecb.chat.ChatService;
+import io.ecb.config.EcbConfig;
+import io.ecb.delivery.Publisher;
+import io.ecb.engine.Engine;
+import io.ecb.module.Module;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Streams;
@@ -38,7 +42,7 @@ import java.util.regex.Pattern;
  * Hazelcast, one backup copy), so they are cluster-wide and survive the loss of a node. Errors use Kinto's shape
  * {@code {"code", "errno", "error", "message"}}.
  */
-public final class WebPushChannelsProfile {
+public final class WebPushChannelsProfile implements Module {
 
   private static final Logger LOG = Logger.getLogger(WebPushChannelsProfile.class.getName());
 
@@ -48,23 +52,28 @@ public final class WebPushChannelsProfile {
   private static final Pattern CHANNEL_ID = Pattern.compile("[A-Za-z0-9_.:@~+-]{1,255}");
   private static final JsonObject ACCEPTED = new JsonObject().put("code", 202).put("message", "Accepted");
 
-  private final EcbNode node;
   private final Vertx vertx;
+  private final ChatService chat;
+  private final Publisher publisher;
+  private final EcbConfig config;
   private final boolean enabled;
   private final KeyedState<HashSet<String>> registrations;
   private final KeyedState<Long> pushes;
 
-  public WebPushChannelsProfile(EcbNode node) {
-    this.node = node;
-    this.vertx = node.vertx;
-    this.enabled = node.config.push.webpush.enabled;
-    this.registrations = node.engine.state(REGISTRATIONS);
-    this.pushes = node.engine.state(PUSHES);
+  public WebPushChannelsProfile(Vertx vertx, Engine engine, ChatService chat, Publisher publisher, EcbConfig config) {
+    this.vertx = vertx;
+    this.chat = chat;
+    this.publisher = publisher;
+    this.config = config;
+    this.enabled = config.push.webpush.enabled;
+    this.registrations = engine.state(REGISTRATIONS);
+    this.pushes = engine.state(PUSHES);
   }
 
+  @Override
   public void mount(Router router) {
     if (!enabled) return;
-    router.post("/v0/channels/:id").handler(BodyHandler.create(false).setBodyLimit(node.config.http.maxFrameBytes));
+    router.post("/v0/channels/:id").handler(BodyHandler.create(false).setBodyLimit(config.http.maxFrameBytes));
     router.put("/v0/channels/:id/registration").handler(ctx -> register(ctx, true));
     router.delete("/v0/channels/:id/registration").handler(ctx -> register(ctx, false));
     router.get("/v0/channels/:id").handler(this::info);
@@ -75,17 +84,13 @@ public final class WebPushChannelsProfile {
     router.route("/v0/*").failureHandler(this::failure);
   }
 
-  public Future<Void> close() {
-    return Future.succeededFuture();
-  }
-
   // ---- handlers
 
   private void register(RoutingContext ctx, boolean add) {
     String id = channelId(ctx);
     if (id == null) return;
     // Joining follows the ecb.channel.* rule; leaving is always allowed.
-    user(ctx).compose(user -> !add || node.chat.mayFollowChannel(user, id) ? Future.succeededFuture(user)
+    user(ctx).compose(user -> !add || chat.mayFollowChannel(user, id) ? Future.succeededFuture(user)
         : Future.<ChatUser>failedFuture(EcbException.forbidden("channel " + id + " is not in the userToken's channels")))
       .compose(user -> registrations.update(id, new Registration(user.userId(), add)))
       .onSuccess(n -> json(ctx, 202, ACCEPTED))
@@ -96,11 +101,11 @@ public final class WebPushChannelsProfile {
     String id = channelId(ctx);
     if (id == null) return;
     Future<Void> allowed;
-    if (PushApi.isPublisher(ctx, node.config)) {
+    if (PushApi.isPublisher(ctx, config)) {
       allowed = Future.succeededFuture();
     } else {
       // As in the original, a user sees a channel's counts once registered to it; publishers always.
-      allowed = user(ctx).compose(user -> node.config.channels.publisherUserIds.contains(user.userId())
+      allowed = user(ctx).compose(user -> config.channels.publisherUserIds.contains(user.userId())
         ? Future.succeededFuture()
         : members(id).compose(users -> users.contains(user.userId()) ? Future.<Void>succeededFuture()
           : Future.failedFuture(EcbException.forbidden("register to this channel first"))));
@@ -122,15 +127,15 @@ public final class WebPushChannelsProfile {
       fail(ctx, e);
       return;
     }
-    Future<Void> allowed = PushApi.isPublisher(ctx, node.config) ? Future.succeededFuture()
-      : user(ctx).compose(user -> node.config.channels.publisherUserIds.contains(user.userId())
+    Future<Void> allowed = PushApi.isPublisher(ctx, config) ? Future.succeededFuture()
+      : user(ctx).compose(user -> config.channels.publisherUserIds.contains(user.userId())
         ? Future.<Void>succeededFuture()
         : Future.failedFuture(EcbException.forbidden("only publishers may push to a channel")));
     String messageId = PushService.newMessageId();
     JsonObject payload = new JsonObject().put("kind", "notification").put("channel", id).put("data", data).put("messageId", messageId);
     allowed.compose(v -> members(id)).compose(users -> {
       List<Future<?>> sent = new ArrayList<>();
-      for (String userId : users) sent.add(node.publisher.publish(Streams.user(userId), payload));
+      for (String userId : users) sent.add(publisher.publish(Streams.user(userId), payload));
       return Future.join(sent).transform(ar -> {
         int ok = 0;
         for (Future<?> f : sent) if (f.succeeded()) ok++;
@@ -155,7 +160,7 @@ public final class WebPushChannelsProfile {
   private Future<ChatUser> user(RoutingContext ctx) {
     String token = ChatApi.bearer(ctx);
     if (token == null) return Future.failedFuture(EcbException.unauthorized("Please authenticate yourself to use this endpoint."));
-    return node.chat.caller(ChatApi.caller(ctx), token);
+    return chat.caller(ChatApi.caller(ctx), token);
   }
 
   private static Object data(RoutingContext ctx) {

@@ -53,7 +53,7 @@ class NotificationsSseTest extends ClusterTestBase {
   void start() {
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
     for (TestNode n : nodes) {
-      profiles.add(n.node.n10n);
+      profiles.add(n.node.n10n());
       ports.add(n.port());
     }
   }

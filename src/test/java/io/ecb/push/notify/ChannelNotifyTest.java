@@ -41,11 +41,6 @@ class ChannelNotifyTest extends ClusterTestBase {
     config.getJsonObject("channels").put("public", new JsonArray().add("notify-public"));
   }
 
-  @BeforeAll
-  void start() {
-    for (TestNode n : nodes) n.node.notify.ready().await();
-  }
-
   // ---- helpers
 
   /** A user id no other test uses, so counts by user are not disturbed by other tests. */

@@ -18,7 +18,7 @@ class NotifyTokenFloodTest extends NodeTestBase {
 
   @Test
   void aConnectionRegisteringWithBadSocketTokensIsClosedWhileOthersAreServed() {
-    long before = node.node.chat.tokens().failedChecks().failures.sum();
+    long before = node.node.chat().tokens().failedChecks().failures.sum();
     long start = System.nanoTime();
     BridgeClient attacker = BridgeClient.connectFrom(vertx, node.port(), "127.0.0.7").await();
     for (int i = 0; i < 500; i++) {
@@ -26,7 +26,7 @@ class NotifyTokenFloodTest extends NodeTestBase {
         .put("headers", new JsonObject().put("token", "garbage-" + i).put("keycloakID", "u1")));
     }
     assertThat(attacker.closed().await().getInteger("code")).isEqualTo(CloseReason.AUTH_FAILURES.code);
-    long failures = node.node.chat.tokens().failedChecks().failures.sum() - before;
+    long failures = node.node.chat().tokens().failedChecks().failures.sum() - before;
     assertThat(failures).isBetween(20L, (long) Math.ceil(20 * ((System.nanoTime() - start) / 1e9 + 2)));
 
     // A client from another address gets its socket token and registers with it.

@@ -57,7 +57,7 @@ class ChannelSenderTest extends ClusterTestBase {
     wsClient = vertx.createWebSocketClient();
     httpClient = vertx.createHttpClient();
     for (TestNode n : nodes) {
-      profiles.add(n.node.channelSender);
+      profiles.add(n.node.channelSender());
       ports.add(n.port());
     }
   }
@@ -478,6 +478,27 @@ class ChannelSenderTest extends ClusterTestBase {
     assertThat(sseError(0, "?channel=" + ref, ch.getString("channel_secret").replace("SFMyNTY.", "SFMyNTY.e")))
       .isEqualTo("401 3008 {\"error\":\"3008\"}");
     assertThat(sseError(0, "?channel=" + ref, null)).startsWith("401 3008");
+  }
+
+  @Test
+  void sseFollowsTheOriginRuleOfEveryStream() {
+    JsonObject ch = create(0, "app01", "u-sse-origin");
+    RequestOptions foreign = new RequestOptions().setMethod(HttpMethod.GET).setPort(ports.get(0)).setHost("127.0.0.1")
+      .setURI("/ext/sse?channel=" + ch.getString("channel_ref"))
+      .putHeader("Authorization", "Bearer " + ch.getString("channel_secret"))
+      .putHeader("Origin", "https://elsewhere.example");
+    HttpClientResponse refused = httpClient.request(foreign).compose(req -> req.send()).await();
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.getHeader("Access-Control-Allow-Origin")).isNull();
+
+    // The node's own origin reads the stream without any CORS header, never with "*".
+    RequestOptions own = new RequestOptions(foreign).setHeaders(io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+      .add("Authorization", "Bearer " + ch.getString("channel_secret"))
+      .add("Origin", "http://127.0.0.1:" + ports.get(0)));
+    HttpClientResponse opened = httpClient.request(own).compose(req -> req.send()).await();
+    assertThat(opened.statusCode()).isEqualTo(200);
+    assertThat(opened.getHeader("Access-Control-Allow-Origin")).isNull();
+    opened.request().connection().close().await();
   }
 
   @Test

@@ -47,12 +47,12 @@ class SenderSecretFloodTest extends NodeTestBase {
     JsonObject channel = http.post(node.port(), "127.0.0.1", "/ext/channel/create").putHeader("Authorization", "Bearer " + KEY)
       .sendJsonObject(new JsonObject().put("application_ref", "app01").put("user_ref", "u-flood")).await().bodyAsJsonObject();
     String ref = channel.getString("channel_ref");
-    long before = node.node.chat.tokens().failedChecks().failures.sum();
+    long before = node.node.chat().tokens().failedChecks().failures.sum();
     long start = System.nanoTime();
     List<Future<String>> outcomes = new ArrayList<>();
     for (int i = 0; i < 100; i++) outcomes.add(authenticate("127.0.0.8", ref, "1:SFMyNTY.bm9wZQ.bm9wZQ"));
     List<String> reasons = Future.all(outcomes).await().list();
-    long failures = node.node.chat.tokens().failedChecks().failures.sum() - before;
+    long failures = node.node.chat().tokens().failedChecks().failures.sum() - before;
     assertThat(reasons).containsOnly("1001/3008", "1001/3050").contains("1001/3050");
     assertThat(reasons.stream().filter("1001/3008"::equals).count()).isEqualTo(failures);
     assertThat(failures).isLessThanOrEqualTo((long) Math.ceil(20 * ((System.nanoTime() - start) / 1e9 + 2)));

@@ -49,7 +49,7 @@ class WebPushChannelsTest extends ClusterTestBase {
   void start() {
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
     for (TestNode n : nodes) {
-      profiles.add(n.node.webPush);
+      profiles.add(n.node.webPush());
       ports.add(n.port());
     }
   }

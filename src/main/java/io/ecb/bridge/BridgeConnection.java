@@ -1,5 +1,6 @@
 package io.ecb.bridge;
 
+import io.ecb.delivery.Connection;
 import io.ecb.auth.Caller;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
@@ -31,13 +32,13 @@ import java.util.logging.Logger;
  * <p>A register takes effect cluster-wide before any later frame of the same connection is
  * answered, so a client that registers and then calls getThread cannot miss a message in between.
  */
-final class BridgeSession implements Fanout.Subscriber {
+final class BridgeConnection implements Connection {
 
-  private static final Logger LOG = Logger.getLogger(BridgeSession.class.getName());
+  private static final Logger LOG = Logger.getLogger(BridgeConnection.class.getName());
   private static final long REGISTER_TIMEOUT_SECONDS = 10;
 
   private final BridgeServer server;
-  private final Wire wire;
+  private final BridgeTransport transport;
   /** address → stream, for this connection's registrations. */
   private final Map<String, String> registrations = new HashMap<>(2); // most connections follow one or two streams
   private Future<Void> barrier = Future.succeededFuture();
@@ -50,11 +51,11 @@ final class BridgeSession implements Fanout.Subscriber {
   private boolean closed;
 
   /** Created on the connection's event loop, where all its frames are handled. */
-  BridgeSession(BridgeServer server, SocketAddress remote, Function<BridgeSession, Wire> wire) {
+  BridgeConnection(BridgeServer server, SocketAddress remote, Function<BridgeConnection, BridgeTransport> transport) {
     this.server = server;
     this.context = Vertx.currentContext();
     this.caller = Caller.connection(remote, () -> closeLater(CloseReason.AUTH_FAILURES));
-    this.wire = wire.apply(this);
+    this.transport = transport.apply(this);
   }
 
   /** Closes from any thread (a slow-consumer verdict comes from the delivering thread). */
@@ -62,18 +63,18 @@ final class BridgeSession implements Fanout.Subscriber {
     context.runOnContext(v -> close(reason));
   }
 
-  Wire wire() {
-    return wire;
+  BridgeTransport transport() {
+    return transport;
   }
 
   @Override
   public void deliver(Delivery delivery) {
-    wire.deliver(delivery);
+    transport.deliver(delivery);
   }
 
   @Override
   public void deliver(DeliveryBatch batch) {
-    wire.deliver(batch);
+    transport.deliver(batch);
   }
 
   @Override
@@ -158,7 +159,7 @@ final class BridgeSession implements Fanout.Subscriber {
     }
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        wire.write(new JsonObject().put("type", "rec").put("address", replyAddress).put("body", ar.result()).toBuffer());
+        transport.write(new JsonObject().put("type", "rec").put("address", replyAddress).put("body", ar.result()).toBuffer());
       } else {
         fail(replyAddress, ar.cause());
       }
@@ -207,7 +208,7 @@ final class BridgeSession implements Fanout.Subscriber {
   private void fail(String address, Throwable cause) {
     EcbException e = EcbException.of(cause);
     if (e != cause) LOG.log(Level.WARNING, "bridge request failed", cause);
-    wire.write(new JsonObject()
+    transport.write(new JsonObject()
       .put("type", "err")
       .put("address", address)
       .put("failureCode", e.code.status)
@@ -217,11 +218,11 @@ final class BridgeSession implements Fanout.Subscriber {
   }
 
   private void replyError(String error) {
-    wire.write(new JsonObject().put("type", "err").put("body", error).toBuffer());
+    transport.write(new JsonObject().put("type", "err").put("body", error).toBuffer());
   }
 
   void close(CloseReason reason) {
-    wire.close(reason.code, reason.reason);
+    transport.close(reason.code, reason.reason);
     closed();
   }
 
@@ -231,6 +232,6 @@ final class BridgeSession implements Fanout.Subscriber {
     closed = true;
     registrations.values().forEach(stream -> server.fanout.unsubscribe(stream, this));
     registrations.clear();
-    server.sessions.remove(this);
+    server.connections.remove(this);
   }
 }

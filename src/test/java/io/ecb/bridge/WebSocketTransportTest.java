@@ -2,7 +2,7 @@ package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
-import io.ecb.delivery.SockJsFraming;
+import io.ecb.transport.SockJsCodec;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,14 +21,14 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link WebSocketWire} writes stream payloads straight into the WebSocket's connection, a Vert.x
+ * {@link WebSocketTransport} writes stream payloads straight into the WebSocket's connection, a Vert.x
  * internal ({@code io.vertx.core.net.impl}) found through the channel pipeline. A Vert.x upgrade
  * that changes those internals would silently send every frame through the slower public path;
- * these tests fail instead. The wire is built from a real upgrade the way BridgeServer builds it
+ * these tests fail instead. The transport is built from a real upgrade the way BridgeServer builds it
  * (the HTTP connection taken before {@code toWebSocket()}), and a real client checks the frames.
  */
 @Timeout(30)
-class WebSocketWireTest {
+class WebSocketTransportTest {
 
   private Vertx vertx;
 
@@ -47,12 +47,12 @@ class WebSocketWireTest {
     Delivery one = new Delivery("s", "ecb.thread.t", Buffer.buffer("{\"n\":1,\"text\":\"é \\\"q\\\"\"}"), 1, "e");
     Delivery two = new Delivery("s", "ecb.thread.t", Buffer.buffer("{\"n\":2}"), 2, "e");
     Delivery three = new Delivery("s", "ecb.thread.t", Buffer.buffer("{\"n\":3}"), 3, "e");
-    List<String> received = exchange(true, wire -> {
-      wire.write(Buffer.buffer("{\"type\":\"reply\"}"));
-      wire.deliver(one);
-      wire.deliver(new DeliveryBatch(List.of(two, three)));
+    List<String> received = exchange(true, transport -> {
+      transport.write(Buffer.buffer("{\"type\":\"reply\"}"));
+      transport.deliver(one);
+      transport.deliver(new DeliveryBatch(List.of(two, three)));
     }, 5);
-    assertThat(received).containsExactly(SockJsFraming.OPEN, SockJsFraming.messageFrame("{\"type\":\"reply\"}"),
+    assertThat(received).containsExactly(SockJsCodec.OPEN, SockJsCodec.messageFrame("{\"type\":\"reply\"}"),
       one.sockJsFrame(), two.sockJsFrame(), three.sockJsFrame());
   }
 
@@ -60,22 +60,22 @@ class WebSocketWireTest {
   void rawBridgeFramesTakeTheFastPathAndArriveIntact() throws Exception {
     Delivery one = new Delivery("s", "ecb.thread.t", Buffer.buffer("{\"n\":1}"), 1, "e");
     Delivery two = new Delivery("s", "ecb.thread.t", Buffer.buffer("{\"n\":2}"), 2, "e");
-    List<String> received = exchange(false, wire -> {
-      wire.deliver(one);
-      wire.deliver(new DeliveryBatch(List.of(two)));
+    List<String> received = exchange(false, transport -> {
+      transport.deliver(one);
+      transport.deliver(new DeliveryBatch(List.of(two)));
     }, 2);
     assertThat(received).containsExactly(one.bridgeFrame().toString(), two.bridgeFrame().toString());
   }
 
-  /** Upgrades one connection, lets {@code writes} use its wire on the server's event loop, and returns the first {@code count} messages the client got. */
-  private List<String> exchange(boolean sockJs, java.util.function.Consumer<WebSocketWire> writes, int count) throws Exception {
+  /** Upgrades one connection, lets {@code writes} use its transport on the server's event loop, and returns the first {@code count} messages the client got. */
+  private List<String> exchange(boolean sockJs, java.util.function.Consumer<WebSocketTransport> writes, int count) throws Exception {
     Promise<Boolean> fastPath = Promise.promise();
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
       HttpConnection connection = req.connection();
       req.toWebSocket().onFailure(fastPath::tryFail).onSuccess(ws -> {
-        WebSocketWire wire = new WebSocketWire(ws, connection, sockJs, 1 << 20, () -> { });
-        fastPath.complete(wire.fastPath());
-        writes.accept(wire);
+        WebSocketTransport transport = new WebSocketTransport(ws, connection, sockJs, 1 << 20, () -> { });
+        fastPath.complete(transport.fastPath());
+        writes.accept(transport);
       });
     }).listen(0, "127.0.0.1").await();
     LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
@@ -83,7 +83,7 @@ class WebSocketWireTest {
     // The handler is set as the connection completes, on its event loop, before any frame is read.
     client.connect(server.actualPort(), "127.0.0.1", "/").map(ws -> ws.handler(b -> messages.add(b.toString()))).await();
     assertThat(fastPath.future().await())
-      .as("WebSocketWire found the WebSocket's connection (Vert.x internals it relies on are unchanged)").isTrue();
+      .as("WebSocketTransport found the WebSocket's connection (Vert.x internals it relies on are unchanged)").isTrue();
     List<String> out = new java.util.ArrayList<>();
     for (int i = 0; i < count; i++) {
       String m = messages.poll(10, TimeUnit.SECONDS);

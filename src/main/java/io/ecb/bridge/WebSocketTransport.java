@@ -2,15 +2,12 @@ package io.ecb.bridge;
 
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
-import io.ecb.delivery.SockJsFraming;
+import io.ecb.transport.SockJsCodec;
+import io.ecb.transport.WebSocketFrameWriter;
 import io.ecb.http.ConnectionGuard;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.net.impl.ConnectionBase;
-import io.vertx.core.net.impl.VertxConnection;
-import io.vertx.core.net.impl.VertxHandler;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,19 +20,18 @@ import java.nio.charset.StandardCharsets;
  * <p>Stream payloads are the hot path: one message goes to every subscribed socket. Each is written
  * as the complete WebSocket frame its {@link Delivery} built once (several payloads that arrived
  * together as one {@link DeliveryBatch} of frames, in one write), straight into the connection's
- * outbound queue (the same queue {@link ServerWebSocket} writes into, so order is kept), which
- * spares every socket the text encoding, the frame encoder and a completion future. That queue is
- * Vert.x's connection class, not public API; if the connection is anything else, frames go
- * through {@link ServerWebSocket}'s own methods.
+ * outbound queue through {@link WebSocketFrameWriter}, which spares every socket the text encoding,
+ * the frame encoder and a completion future; without one, frames go through
+ * {@link ServerWebSocket}'s own methods.
  */
-final class WebSocketWire implements Wire {
+final class WebSocketTransport implements BridgeTransport {
 
   /** How long a closing socket may go without progress before it is dropped (see {@link ConnectionGuard#dropAfter}). */
   static final long CLOSE_GRACE_MS = 10_000;
 
   private final ServerWebSocket ws;
   private final HttpConnection http;
-  private final VertxConnection connection;
+  private final WebSocketFrameWriter frames;
   private final boolean sockJs;
   private final Runnable onSlow;
   private volatile boolean closed;
@@ -46,30 +42,20 @@ final class WebSocketWire implements Wire {
   /** Heartbeat checks in a row that found nothing written (only the heartbeat timer touches it). */
   private int idleChecks;
 
-  WebSocketWire(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
+  WebSocketTransport(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
     this.http = connection;
-    this.connection = webSocketConnection(connection);
+    this.frames = WebSocketFrameWriter.of(connection);
     this.sockJs = sockJs;
     this.onSlow = onSlow;
     // The bound: past this many bytes written and not yet taken by the kernel, writeQueueFull().
     ws.setWriteQueueMaxSize(maxQueuedBytes);
-    if (sockJs) ws.writeTextMessage(SockJsFraming.OPEN);
-  }
-
-  /**
-   * The connection the WebSocket writes through: after the upgrade, the HTTP connection's channel
-   * carries a new Vert.x handler whose connection is the WebSocket's.
-   */
-  private static VertxConnection webSocketConnection(HttpConnection http) {
-    if (!(http instanceof ConnectionBase base)) return null;
-    VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
-    return handler == null ? null : handler.getConnection();
+    if (sockJs) ws.writeTextMessage(SockJsCodec.OPEN);
   }
 
   /** Whether frames go straight into the WebSocket's connection rather than through {@link ServerWebSocket}. */
   boolean fastPath() {
-    return connection != null;
+    return frames != null;
   }
 
   /**
@@ -83,20 +69,19 @@ final class WebSocketWire implements Wire {
     if (!accepting()) return;
     if (!sockJs) {
       ws.writeBinaryMessage(frame);
-    } else if (connection != null) {
+    } else if (frames != null) {
       // Framed straight from the UTF-8 bytes, like stream payloads.
-      connection.writeToChannel(Unpooled.wrappedBuffer(SockJsFraming.messageWebSocketFrame(frame)));
+      frames.write(SockJsCodec.messageWebSocketFrame(frame));
     } else {
-      ws.writeTextMessage(SockJsFraming.messageFrame(frame.toString(StandardCharsets.UTF_8)));
+      ws.writeTextMessage(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
     }
   }
 
   @Override
   public void deliver(Delivery delivery) {
     if (!accepting()) return;
-    if (connection != null) {
-      // A fresh wrapper per socket (its own indexes and reference count) over the shared bytes.
-      connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame()));
+    if (frames != null) {
+      frames.write(sockJs ? delivery.sockJsWebSocketFrame() : delivery.bridgeWebSocketFrame());
     } else if (sockJs) {
       ws.writeTextMessage(delivery.sockJsFrame());
     } else {
@@ -106,14 +91,12 @@ final class WebSocketWire implements Wire {
 
   @Override
   public void deliver(DeliveryBatch batch) {
-    if (connection == null) {
-      Wire.super.deliver(batch);
+    if (frames == null) {
+      BridgeTransport.super.deliver(batch);
       return;
     }
     if (!accepting()) return;
-    // A view of its own (wrappedBuffer slices) over the batch's shared direct memory: the transport
-    // writes it without a copy.
-    connection.writeToChannel(Unpooled.wrappedBuffer(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames()));
+    frames.write(sockJs ? batch.sockJsWebSocketFrames() : batch.bridgeWebSocketFrames());
   }
 
   /** Whether a stream payload may be written now; a full queue closes the connection as a slow consumer. */
@@ -147,7 +130,7 @@ final class WebSocketWire implements Wire {
       idleChecks = 0;
     } else if (++idleChecks == 2) {
       idleChecks = 0;
-      ws.writeTextMessage(SockJsFraming.HEARTBEAT);
+      ws.writeTextMessage(SockJsCodec.HEARTBEAT);
     }
   }
 
@@ -156,7 +139,7 @@ final class WebSocketWire implements Wire {
     if (closed) return;
     closed = true;
     if (sockJs) {
-      ws.writeTextMessage(SockJsFraming.closeFrame(code, reason)).eventually(() -> ws.close());
+      ws.writeTextMessage(SockJsCodec.closeFrame(code, reason)).eventually(() -> ws.close());
     } else {
       ws.close((short) code, reason);
     }

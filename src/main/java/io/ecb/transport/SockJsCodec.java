@@ -1,9 +1,18 @@
-package io.ecb.delivery;
+package io.ecb.transport;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 
-/** SockJS framing for the WebSocket transport, as sockjs-client expects it. */
-public final class SockJsFraming {
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The SockJS protocol both ways: the frames the server sends ({@code o}, {@code h},
+ * {@code a[...]}, {@code c[...]}), written as sockjs-client expects them, and the messages a client
+ * sends (a JSON array of strings, or one JSON string), on every SockJS transport.
+ */
+public final class SockJsCodec {
 
   public static final String OPEN = "o";
   public static final String HEARTBEAT = "h";
@@ -26,7 +35,7 @@ public final class SockJsFraming {
     ASCII_ESCAPES['\t'] = "\\t";
   }
 
-  private SockJsFraming() {
+  private SockJsCodec() {
   }
 
   /** {@code a["..."]} with one message, escaped the way the stock Vert.x SockJS server escapes it. */
@@ -144,5 +153,28 @@ public final class SockJsFraming {
   /** {@code c[code,"reason"]}: the close frame; sockjs-client reports code and reason to the page. */
   public static String closeFrame(int code, String reason) {
     return "c[" + code + ",\"" + reason.replace("\"", "'") + "\"]";
+  }
+
+  /** The messages in what a client sent, {@code text}; empty for an empty frame; null when it is not SockJS framing. */
+  public static List<String> decode(String text) {
+    if (text.isEmpty()) return List.of();
+    try {
+      if (text.startsWith("[")) {
+        JsonArray a = new JsonArray(text);
+        List<String> out = new ArrayList<>(a.size());
+        for (Object o : a) {
+          if (!(o instanceof String s)) return null;
+          out.add(s);
+        }
+        return out;
+      }
+      if (text.startsWith("\"")) {
+        Object v = Json.decodeValue(text);
+        return v instanceof String s ? List.of(s) : null;
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return null;
   }
 }

@@ -1,4 +1,4 @@
-package io.ecb.http;
+package io.ecb.transport;
 
 import io.ecb.support.BridgeClient;
 import io.ecb.support.NodeTestBase;

@@ -1,4 +1,4 @@
-package io.ecb.delivery;
+package io.ecb.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -15,11 +15,9 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pre-built server frames decode, with Netty's own client-side decoder, to what was framed. */
@@ -58,12 +56,12 @@ class WebSocketFramesTest {
   void sockJsFramesFromBytesMatchFramesFromText(String text) {
     for (int repeat : new int[] {1, 20, 121, 122, 10_000}) {
       String message = text.repeat(repeat);
-      byte[] frame = SockJsFraming.messageWebSocketFrame(Buffer.buffer(message));
+      byte[] frame = SockJsCodec.messageWebSocketFrame(Buffer.buffer(message));
       EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(
         WebSocketDecoderConfig.newBuilder().expectMaskedFrames(false).maxFramePayloadLength(1 << 20).build()));
       client.writeInbound(Unpooled.wrappedBuffer(frame));
       TextWebSocketFrame decoded = client.readInbound();
-      assertEquals(SockJsFraming.messageFrame(message), decoded.text());
+      assertEquals(SockJsCodec.messageFrame(message), decoded.text());
       decoded.release();
       client.finishAndReleaseAll();
     }
@@ -71,37 +69,8 @@ class WebSocketFramesTest {
 
   @Test
   void bytesThatAreNotUtf8AreFramedAsReplacementCharacters() {
-    byte[] frame = SockJsFraming.messageWebSocketFrame(Buffer.buffer(new byte[] {'a', (byte) 0xC0, (byte) 0xE2, (byte) 0x82, 'b', (byte) 0xFF}));
+    byte[] frame = SockJsCodec.messageWebSocketFrame(Buffer.buffer(new byte[] {'a', (byte) 0xC0, (byte) 0xE2, (byte) 0x82, 'b', (byte) 0xFF}));
     String text = new String(frame, WebSocketFrames.headerLength(frame.length - 2), frame.length - 2, StandardCharsets.US_ASCII);
     assertEquals("a[\"a\\ufffd\\ufffd\\ufffdb\\ufffd\"]", text);
-  }
-
-  @Test
-  void aBatchIsEachDeliverysFrameInOrder() {
-    List<Delivery> deliveries = List.of(
-      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"n\":1}"), 1, "e"),
-      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"text\":\"caf\u00e9 \\\"quoted\\\"\"}"), 2, "e"),
-      new Delivery("s", "ecb.thread.t1", Buffer.buffer("{\"pad\":\"" + "x".repeat(300) + "\"}"), 3, "e"));
-    DeliveryBatch batch = new DeliveryBatch(deliveries);
-    EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(
-      WebSocketDecoderConfig.newBuilder().expectMaskedFrames(false).build()));
-
-    // Wrapping takes a view: the shared buffer is left as it was, for the next socket.
-    client.writeInbound(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()));
-    client.writeInbound(Unpooled.wrappedBuffer(batch.bridgeWebSocketFrames()));
-    for (Delivery d : deliveries) {
-      TextWebSocketFrame text = client.readInbound();
-      assertEquals(d.sockJsFrame(), text.text());
-      text.release();
-    }
-    for (Delivery d : deliveries) {
-      BinaryWebSocketFrame binary = client.readInbound();
-      assertEquals(d.bridgeFrame(), Buffer.buffer(binary.content().toString(StandardCharsets.UTF_8)));
-      binary.release();
-    }
-    assertNull(client.readInbound());
-    assertEquals(0, batch.sockJsWebSocketFrames().position());
-    assertEquals(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()).readableBytes(), batch.sockJsWebSocketFrames().remaining());
-    client.finishAndReleaseAll();
   }
 }

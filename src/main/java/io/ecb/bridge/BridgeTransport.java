@@ -5,12 +5,12 @@ import io.ecb.delivery.DeliveryBatch;
 import io.vertx.core.buffer.Buffer;
 
 /** How a bridge session's frames reach its client: SockJS over WebSocket, raw WebSocket, or another SockJS transport. */
-interface Wire {
+interface BridgeTransport {
 
   /** Writes one bridge frame (a reply or an error). */
   void write(Buffer frame);
 
-  /** Writes a stream payload, using the delivery's shared encoding for this wire. */
+  /** Writes a stream payload, using the delivery's shared encoding for this transport. */
   void deliver(Delivery delivery);
 
   /** Writes several stream payloads, in order; wires that can write them in one go override this. */

@@ -1,7 +1,8 @@
-package io.ecb.http;
+package io.ecb.transport;
 
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
 
@@ -24,6 +25,19 @@ import java.util.Set;
 public final class Origins {
 
   private Origins() {
+  }
+
+  /**
+   * Puts the rule in front of {@code path}'s handlers: a request from an origin it does not allow
+   * gets {@code refuse}; one from a listed origin gets CORS ({@link #cors}) when the list is not empty.
+   */
+  public static void guard(Router router, String path, List<String> allowedOrigins, Set<HttpMethod> methods, Set<String> headers,
+                           Handler<RoutingContext> refuse) {
+    router.route(path).handler(ctx -> {
+      if (allowed(ctx, allowedOrigins)) ctx.next();
+      else refuse.handle(ctx);
+    });
+    if (!allowedOrigins.isEmpty()) router.route(path).handler(cors(allowedOrigins, methods, headers));
   }
 
   public static boolean allowed(RoutingContext ctx, List<String> allowedOrigins) {

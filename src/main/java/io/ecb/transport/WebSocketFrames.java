@@ -1,4 +1,4 @@
-package io.ecb.delivery;
+package io.ecb.transport;
 
 /**
  * Complete WebSocket frames (RFC 6455 section 5.2) as a server sends them: final, unmasked, no
@@ -23,7 +23,7 @@ public final class WebSocketFrames {
   }
 
   /** The bytes of a frame whose payload is {@code length} bytes long, header written, payload to fill. */
-  static byte[] allocate(byte opcode, int length) {
+  public static byte[] allocate(byte opcode, int length) {
     byte[] f = new byte[headerLength(length) + length];
     f[0] = (byte) (FIN | opcode);
     if (length < 126) {
@@ -41,7 +41,7 @@ public final class WebSocketFrames {
   }
 
   /** Where the payload starts in a frame of a {@code length}-byte payload. */
-  static int headerLength(int length) {
+  public static int headerLength(int length) {
     return length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
   }
 }
