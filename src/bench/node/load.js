@@ -51,7 +51,7 @@ function publisherThread() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32, localAddress: '127.0.0.2' });
   const pad = 'x'.repeat(Math.max(0, messageBytes - 24));
   let errors = 0;
-  const publish = (stamp) => {
+  const publish = (stamp, retry = true) => {
     const text = `@@${stamp}@@${pad}`;
     let body, headers;
     if (proto === 'ecb' || proto === 'ecb-sio') {
@@ -67,7 +67,12 @@ function publisherThread() {
       if (res.statusCode >= 300 && errors++ < 3) console.error(`publish failed: ${res.statusCode}`);
       res.resume();
     });
-    req.on('error', (e) => { if (errors++ < 3) console.error(`publish failed: ${e.message}`); });
+    req.on('error', (e) => {
+      // A kept-alive connection the server closed as idle (uWS does after 10 s) as it was reused:
+      // sent again once, with its original stamp, so the delay shows as latency.
+      if (retry && req.reusedSocket && e.code === 'ECONNRESET') publish(stamp, false);
+      else if (errors++ < 3) console.error(`publish failed: ${e.message}`);
+    });
     req.end(body);
   };
   parentPort.on('message', ({ rate, total, start }) => {
