@@ -9,7 +9,7 @@
 # on a two-node cluster: publisher on node A, subscribers on node B, ratio to S2). Server and load
 # are pinned to different cores with taskset. See src/bench/README.md.
 #
-#   bash src/bench/run.sh [quick|full]      (quick: ~4 minutes, small numbers, smoke test only)
+#   bash src/bench/run.sh [quick|full]      (quick: ~6 minutes, small numbers, smoke test only)
 #
 # Environment: SERVER_CPU (default 0), LOAD_CPU (default 1), BENCH_SKIP_BUILD=1 to reuse the jar,
 # PROTOS (default "ecb ecb-sio uws sio raw"; S1 and S2 only), SCENARIOS (default "s1 s2 s3 s4"),
