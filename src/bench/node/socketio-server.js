@@ -1,18 +1,21 @@
-// Socket.IO 4.8 room-broadcast server for the ECB benchmark: what people would pick instead of ECB.
-// Every socket joins room "bench" on connection and gets a "joined" event; POST /publish with a
-// text body emits it to the room as event "m" (Socket.IO encodes the packet once per broadcast).
+// Socket.IO 4.8 server for the ECB benchmark: what people would pick instead of ECB. It speaks what
+// ECB's own Socket.IO transport speaks, so that one client drives both: namespace /chat,
+// emit("subscribe", {address}, ack) joins the room named by the address, and POST /publish with a
+// text body emits {kind: "notification", event: "m", data: <body>} to room ecb.channel.bench as
+// event "notification" (Socket.IO encodes the packet once per broadcast).
 // GET /stats runs a full GC (node --expose-gc) and returns heap and RSS, for the idle scenario.
 'use strict';
 const http = require('http');
 const { Server } = require('socket.io');
 
 const port = Number(process.env.PORT || 8093);
+const room = 'ecb.channel.bench';
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/publish') {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      io.to('bench').emit('m', Buffer.concat(chunks).toString('utf8'));
+      chat.to(room).emit('notification', { kind: 'notification', event: 'm', data: Buffer.concat(chunks).toString('utf8') });
       res.writeHead(202);
       res.end();
     });
@@ -29,8 +32,11 @@ const server = http.createServer((req, res) => {
 });
 // WebSocket only, as the load client speaks it; no per-message compression (the default).
 const io = new Server(server, { transports: ['websocket'], serveClient: false });
-io.on('connection', (socket) => {
-  socket.join('bench');
-  socket.emit('joined');
+const chat = io.of('/chat');
+chat.on('connection', (socket) => {
+  socket.on('subscribe', (body, ack) => {
+    socket.join(String(body && body.address));
+    if (typeof ack === 'function') ack({ offset: 0, epoch: 'bench' });
+  });
 });
 server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => console.log(`SIO READY port=${port}`));
