@@ -102,7 +102,7 @@ final class WebSocketTransport implements BridgeTransport {
   /** Whether a stream payload may be written now; a full queue closes the connection as a slow consumer. */
   private boolean accepting() {
     if (closed || slow) return false;
-    if (ws.writeQueueFull()) {
+    if (frames != null ? frames.full() : ws.writeQueueFull()) {
       // Once: the close runs later, and writes that arrive meanwhile must not count it again.
       slow = true;
       onSlow.run();

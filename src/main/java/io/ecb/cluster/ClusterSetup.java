@@ -99,6 +99,9 @@ public final class ClusterSetup {
     eb.setHost(host);
     // 0 picks a free port; Kubernetes sets a fixed one so network policies can name it.
     eb.setPort(config.cluster.eventBusPort);
+    // Netty's epoll transport where it loads (Linux): it writes a direct buffer by its address,
+    // where the JDK's channels make a ByteBuffer view per write. Elsewhere Vert.x uses NIO.
+    options.setPreferNativeTransport(true);
     return Vertx.builder().with(options).withClusterManager(manager).buildClustered();
   }
 

@@ -133,7 +133,9 @@ final class LoopDelivery {
     }
 
     private void deliver(DeliveryBatch batch) {
-      for (Connection s : subscribers) deliverNow(s, batch);
+      int written = 0;
+      for (Connection s : subscribers) if (deliverNow(s, batch)) written++;
+      delivered.add((long) written * batch.size());
     }
   }
 
@@ -149,12 +151,13 @@ final class LoopDelivery {
     }
   }
 
-  private void deliverNow(Connection s, DeliveryBatch batch) {
+  private static boolean deliverNow(Connection s, DeliveryBatch batch) {
     try {
       s.deliver(batch);
-      delivered.add(batch.size());
+      return true;
     } catch (RuntimeException ex) {
       LOG.log(Level.WARNING, "delivery to a connection failed", ex);
+      return false;
     }
   }
 

@@ -2,10 +2,9 @@ package io.ecb.socketio;
 
 import io.ecb.socketio.EngineIo.Frame;
 import io.ecb.transport.WebSocketFrameWriter;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
-
-import java.nio.ByteBuffer;
 
 /**
  * The WebSocket transport of an {@link EngineSession}: open from the start, or probing to take over
@@ -32,8 +31,14 @@ final class EngineWebSocket {
     socket.setWriteQueueMaxSize(bytes);
   }
 
+  /** More waits unsent than the bound; false once the socket is gone (its close handler runs). */
   boolean writeQueueFull() {
-    return socket.writeQueueFull();
+    if (frames != null) return frames.full();
+    try {
+      return socket.writeQueueFull();
+    } catch (IllegalStateException closed) {
+      return false;
+    }
   }
 
   void write(Frame f) {
@@ -41,13 +46,13 @@ final class EngineWebSocket {
     else socket.writeTextMessage(f.packet());
   }
 
-  /** Whether frames go straight into the connection, so that {@link #write(ByteBuffer)} may be used. */
+  /** Whether frames go straight into the connection, so that {@link #write(ByteBuf)} may be used. */
   boolean direct() {
     return frames != null;
   }
 
   /** Several frames in one write; only when {@link #direct}. */
-  void write(ByteBuffer frames) {
+  void write(ByteBuf frames) {
     this.frames.write(frames);
   }
 

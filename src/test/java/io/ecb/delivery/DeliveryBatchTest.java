@@ -1,6 +1,5 @@
 package io.ecb.delivery;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -28,9 +27,10 @@ class DeliveryBatchTest {
     EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(
       WebSocketDecoderConfig.newBuilder().expectMaskedFrames(false).build()));
 
-    // Wrapping takes a view: the shared buffer is left as it was, for the next socket.
-    client.writeInbound(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()));
-    client.writeInbound(Unpooled.wrappedBuffer(batch.bridgeWebSocketFrames()));
+    // Each socket reads a view of its own: the shared buffer is left as it was, for the next socket.
+    int length = batch.sockJsWebSocketFrames().readableBytes();
+    client.writeInbound(batch.sockJsWebSocketFrames().retainedDuplicate());
+    client.writeInbound(batch.bridgeWebSocketFrames().retainedDuplicate());
     for (Delivery d : deliveries) {
       TextWebSocketFrame text = client.readInbound();
       assertEquals(d.sockJsFrame(), text.text());
@@ -42,8 +42,9 @@ class DeliveryBatchTest {
       binary.release();
     }
     assertNull(client.readInbound());
-    assertEquals(0, batch.sockJsWebSocketFrames().position());
-    assertEquals(Unpooled.wrappedBuffer(batch.sockJsWebSocketFrames()).readableBytes(), batch.sockJsWebSocketFrames().remaining());
+    assertEquals(0, batch.sockJsWebSocketFrames().readerIndex());
+    assertEquals(length, batch.sockJsWebSocketFrames().readableBytes());
+    assertEquals(1, batch.sockJsWebSocketFrames().refCnt(), "every view's reference given back");
     client.finishAndReleaseAll();
   }
 }
