@@ -66,13 +66,14 @@ public final class OutboundQueues {
    * Shrinks the queues of both connections of a WebSocket upgraded from {@code http}: the HTTP
    * connection's own, and that of the WebSocket's connection, which after the upgrade is the one
    * behind the channel's Vert.x handler. Call on the event loop as the WebSocket is accepted.
+   * Returns whether both have the small queue now.
    */
-  public static void shrinkUpgraded(HttpConnection http) {
-    if (!(http instanceof VertxConnection connection)) return;
-    shrink(connection);
+  public static boolean shrinkUpgraded(HttpConnection http) {
+    if (!(http instanceof VertxConnection connection)) return false;
     VertxHandler<?> handler = connection.channel().pipeline().get(VertxHandler.class);
     VertxConnection ws = handler == null ? null : handler.getConnection();
-    if (ws != null && ws != connection) shrink(ws);
+    boolean http1 = shrink(connection);
+    return ws != null && ws != connection && shrink(ws) && http1;
   }
 
   /**
