@@ -29,12 +29,10 @@ public final class WebSocketFrameWriter {
   /**
    * The writer for the WebSocket upgraded from {@code http}: after the upgrade, the HTTP
    * connection's channel carries a new Vert.x handler whose connection is the WebSocket's. Null
-   * when there is none. Call as the WebSocket is accepted, before anything is written to it: the
-   * connections' outbound queues are made small then ({@link OutboundQueues}).
+   * when there is none.
    */
   public static WebSocketFrameWriter of(HttpConnection http) {
     if (!(http instanceof ConnectionBase base)) return null;
-    OutboundQueues.shrinkUpgraded(http);
     VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
     return handler == null || handler.getConnection() == null ? null : new WebSocketFrameWriter(handler.getConnection());
   }

@@ -1,6 +1,6 @@
 package io.ecb.push.sender;
 
-import io.ecb.transport.OutboundQueues;
+import io.ecb.transport.UpgradedSockets;
 import io.ecb.auth.Caller;
 import io.ecb.http.ConnectionGuard;
 import io.vertx.core.Future;
@@ -32,7 +32,7 @@ final class WsConnection extends SenderConnection {
     this.ws = ws;
     this.connection = connection;
     this.client = client;
-    OutboundQueues.shrinkUpgraded(connection);
+    UpgradedSockets.trim(ws, connection);
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
     ws.closeHandler(v -> {

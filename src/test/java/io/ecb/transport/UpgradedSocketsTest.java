@@ -16,12 +16,12 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A WebSocket whose connections got the small outbound queues still delivers everything in order
+ * A trimmed WebSocket (upgrade headers dropped, connections with the small outbound queues) still delivers everything in order
  * when writes pile up behind a client that does not read, from the event loop and from another
  * thread (the two ways Vert.x's queue fills).
  */
 @Timeout(60)
-class OutboundQueuesTest {
+class UpgradedSocketsTest {
 
   private static final int MESSAGES = 2_000;
   private static final String TEXT = "x".repeat(1_000);
@@ -36,6 +36,7 @@ class OutboundQueuesTest {
   @Test
   void aBackedUpSocketGetsEveryWriteInOrder() throws Exception {
     Promise<Boolean> shrunk = Promise.promise();
+    Promise<Integer> headers = Promise.promise();
     Promise<ServerWebSocket> written = Promise.promise();
     Thread writer = new Thread(() -> {
       ServerWebSocket ws = written.future().await();
@@ -44,7 +45,8 @@ class OutboundQueuesTest {
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
       var connection = req.connection();
       req.toWebSocket().onSuccess(ws -> {
-        shrunk.complete(OutboundQueues.shrinkUpgraded(connection));
+        shrunk.complete(UpgradedSockets.trim(ws, connection));
+        headers.complete(ws.headers().size());
         // Once the client has stopped reading: half from the socket's event loop, then half
         // from a plain thread.
         ws.textMessageHandler(go -> {
@@ -66,6 +68,7 @@ class OutboundQueuesTest {
     socket.pause();
     socket.writeTextMessage("go");
     assertThat(shrunk.future().await()).isTrue();
+    assertThat(headers.future().await()).isZero();
     writer.join();
     // Megabytes wait unread: the connection's queue holds what the channel would not take.
     assertThat(written.future().await().writeQueueFull()).isTrue();

@@ -1,6 +1,7 @@
 package io.ecb.transport;
 
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.concurrent.OutboundMessageQueue;
 import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.core.net.impl.VertxHandler;
@@ -13,9 +14,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Gives a long-lived connection's outbound message queue one that costs nothing while empty.
+ * Sheds what an accepted WebSocket keeps from its upgrade and needs no more, for as long as it
+ * stays open: at 10,000s of mostly idle sockets per node, every kilobyte per socket is tens of
+ * megabytes of heap.
  *
- * <p>Every Vert.x connection (the HTTP/1.x connection a WebSocket was upgraded from, which its
+ * <p>The upgrade request's headers: Vert.x keeps them for {@link ServerWebSocket#headers()},
+ * which nothing reads once the socket is accepted (origin, client address and tokens are taken
+ * before), and a browser's can be kilobytes (cookies, user agent, languages).
+ *
+ * <p>The outbound message queues. Every Vert.x connection (the HTTP/1.x connection a WebSocket was upgraded from, which its
  * {@code ServerWebSocket} keeps through the upgrade request, and the WebSocket's own) queues
  * what it cannot write at once in a JCTools MPSC queue that Netty creates with a fixed first chunk
  * of 1,024 slots: 4 KiB each, 8 of the ~16 KiB an idle WebSocket holds, for a queue that is empty
@@ -32,9 +39,9 @@ import java.util.logging.Logger;
  * reaches into three of its fields. If a Vert.x version no longer has them, queues keep their
  * size and a warning says so once.
  */
-public final class OutboundQueues {
+public final class UpgradedSockets {
 
-  private static final Logger LOG = Logger.getLogger(OutboundQueues.class.getName());
+  private static final Logger LOG = Logger.getLogger(UpgradedSockets.class.getName());
   private static final Field CONNECTION_QUEUE;
   private static final Field MESSAGE_QUEUE;
   private static final Field ELEMENTS;
@@ -54,7 +61,7 @@ public final class OutboundQueues {
     ELEMENTS = elements;
   }
 
-  private OutboundQueues() {
+  private UpgradedSockets() {
   }
 
   private static Field accessible(Field f) {
@@ -63,12 +70,21 @@ public final class OutboundQueues {
   }
 
   /**
+   * Sheds the upgrade's leftovers of {@code ws}, upgraded from {@code http}. Call on its event loop
+   * as it is accepted, before anything is written to it and once its headers have been read.
+   * Returns whether both its connections have the small queue now.
+   */
+  public static boolean trim(ServerWebSocket ws, HttpConnection http) {
+    ws.headers().clear();
+    return shrinkQueues(http);
+  }
+
+  /**
    * Shrinks the queues of both connections of a WebSocket upgraded from {@code http}: the HTTP
    * connection's own, and that of the WebSocket's connection, which after the upgrade is the one
-   * behind the channel's Vert.x handler. Call on the event loop as the WebSocket is accepted.
-   * Returns whether both have the small queue now.
+   * behind the channel's Vert.x handler.
    */
-  public static boolean shrinkUpgraded(HttpConnection http) {
+  static boolean shrinkQueues(HttpConnection http) {
     if (!(http instanceof VertxConnection connection)) return false;
     VertxHandler<?> handler = connection.channel().pipeline().get(VertxHandler.class);
     VertxConnection ws = handler == null ? null : handler.getConnection();
@@ -81,7 +97,7 @@ public final class OutboundQueues {
    * loop before anything else can write to it (when the WebSocket is accepted). Returns whether
    * it has the small queue now.
    */
-  public static boolean shrink(VertxConnection connection) {
+  static boolean shrink(VertxConnection connection) {
     if (CONNECTION_QUEUE == null) return false;
     try {
       if (!(CONNECTION_QUEUE.get(connection) instanceof OutboundMessageQueue<?> outbound)) return false;
