@@ -1,6 +1,7 @@
 package io.ecb.bridge;
 
 import io.ecb.delivery.Connection;
+import io.ecb.transport.SockJsCodec;
 import io.ecb.auth.Caller;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
@@ -89,6 +90,11 @@ final class BridgeConnection implements Connection {
 
   /** A frame that arrived as text (every SockJS message): parsed from the string, with no byte copy. */
   void onFrame(String text) {
+    if (text.equals(SockJsCodec.PING)) {
+      // The frame an idle connection sends every few seconds: no parser, nothing to collect.
+      if (!closed) lastPing = System.currentTimeMillis();
+      return;
+    }
     // Its UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
     onFrame(() -> new JsonObject(text), text.length() <= server.maxFrameBytes / 3 ? text.length() : ByteBufUtil.utf8Bytes(text));
   }

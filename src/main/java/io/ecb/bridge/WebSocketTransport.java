@@ -3,6 +3,7 @@ package io.ecb.bridge;
 import io.ecb.delivery.Delivery;
 import io.ecb.delivery.DeliveryBatch;
 import io.ecb.transport.SockJsCodec;
+import io.ecb.transport.UpgradedSockets;
 import io.ecb.transport.WebSocketFrameWriter;
 import io.ecb.http.ConnectionGuard;
 import io.vertx.core.buffer.Buffer;
@@ -45,6 +46,7 @@ final class WebSocketTransport implements BridgeTransport {
   WebSocketTransport(ServerWebSocket ws, HttpConnection connection, boolean sockJs, int maxQueuedBytes, Runnable onSlow) {
     this.ws = ws;
     this.http = connection;
+    UpgradedSockets.trim(ws, connection);
     this.frames = WebSocketFrameWriter.of(connection);
     this.sockJs = sockJs;
     this.onSlow = onSlow;

@@ -1,6 +1,7 @@
 package io.ecb.socketio;
 
 import io.ecb.socketio.EngineIo.Frame;
+import io.ecb.transport.UpgradedSockets;
 import io.ecb.transport.WebSocketFrameWriter;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.http.HttpConnection;
@@ -22,6 +23,7 @@ final class EngineWebSocket {
 
   EngineWebSocket(ServerWebSocket socket, HttpConnection connection, long upgradeDeadline) {
     this.socket = socket;
+    UpgradedSockets.trim(socket, connection);
     this.frames = WebSocketFrameWriter.of(connection);
     this.upgradeDeadline = upgradeDeadline;
   }

@@ -155,9 +155,20 @@ public final class SockJsCodec {
     return "c[" + code + ",\"" + reason.replace("\"", "'") + "\"]";
   }
 
-  /** The messages in what a client sent, {@code text}; empty for an empty frame; null when it is not SockJS framing. */
+  /** The bridge's ping as every bridge client writes it ({@code JSON.stringify({type: 'ping'})}). */
+  public static final String PING = "{\"type\":\"ping\"}";
+  /** {@link #PING} in SockJS framing: what most frames of an idle connection are. */
+  private static final String PING_FRAME = "[\"{\\\"type\\\":\\\"ping\\\"}\"]";
+  private static final List<String> PING_ONLY = List.of(PING);
+
+  /**
+   * The messages in what a client sent, {@code text}; empty for an empty frame; null when it is
+   * not SockJS framing. A lone ping, every few seconds from every connection, is recognised without
+   * a parser.
+   */
   public static List<String> decode(String text) {
     if (text.isEmpty()) return List.of();
+    if (text.equals(PING_FRAME)) return PING_ONLY;
     try {
       if (text.startsWith("[")) {
         JsonArray a = new JsonArray(text);

@@ -1,5 +1,6 @@
 package io.ecb.push.sender;
 
+import io.ecb.transport.UpgradedSockets;
 import io.ecb.auth.Caller;
 import io.ecb.http.ConnectionGuard;
 import io.vertx.core.Future;
@@ -31,6 +32,7 @@ final class WsConnection extends SenderConnection {
     this.ws = ws;
     this.connection = connection;
     this.client = client;
+    UpgradedSockets.trim(ws, connection);
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> close(BAD_REQUEST));
     ws.closeHandler(v -> {
