@@ -191,6 +191,7 @@ public final class BridgeServer implements Module {
     // open), a broken frame or a failed write: the session is over, and so is the socket, lest it
     // linger outside the ping sweep and the connection count.
     ws.exceptionHandler(e -> session.close(CloseReason.PROTOCOL_ERROR));
+    session.transport().open();
   }
 
   /** Closes connections whose pings stopped; runs every {@link #SWEEP_MS}. */

@@ -7,6 +7,13 @@ import io.vertx.core.buffer.Buffer;
 /** How a bridge session's frames reach its client: SockJS over WebSocket, raw WebSocket, or another SockJS transport. */
 interface BridgeTransport {
 
+  /**
+   * Tells the client the session is open (SockJS {@code o}), once the node counts the session and
+   * handles its frames, so a client that sees it open never finds the node unaware of it.
+   */
+  default void open() {
+  }
+
   /** Writes one bridge frame (a reply or an error). */
   void write(Buffer frame);
 

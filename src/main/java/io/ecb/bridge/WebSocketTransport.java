@@ -52,6 +52,10 @@ final class WebSocketTransport implements BridgeTransport {
     this.onSlow = onSlow;
     // The bound: past this many bytes written and not yet taken by the kernel, writeQueueFull().
     ws.setWriteQueueMaxSize(maxQueuedBytes);
+  }
+
+  @Override
+  public void open() {
     if (sockJs) ws.writeTextMessage(SockJsCodec.OPEN);
   }
 

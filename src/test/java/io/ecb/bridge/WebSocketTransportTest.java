@@ -74,6 +74,7 @@ class WebSocketTransportTest {
       HttpConnection connection = req.connection();
       req.toWebSocket().onFailure(fastPath::tryFail).onSuccess(ws -> {
         WebSocketTransport transport = new WebSocketTransport(ws, connection, sockJs, 1 << 20, () -> { });
+        transport.open();
         fastPath.complete(transport.fastPath());
         writes.accept(transport);
       });
