@@ -22,6 +22,7 @@ public final class EcbConfig {
   public final Threads threads;
   public final Limits limits;
   public final History history;
+  public final Delivery delivery;
   public final Channels channels;
   public final List<String> publishers;
   public final Cluster cluster;
@@ -37,6 +38,7 @@ public final class EcbConfig {
     this.threads = new Threads(obj("threads"));
     this.limits = new Limits(obj("limits"));
     this.history = new History(obj("history"));
+    this.delivery = new Delivery(obj("delivery"));
     this.channels = new Channels(obj("channels"));
     this.publishers = strings(json.getValue("publishers"));
     this.cluster = new Cluster(obj("cluster"));
@@ -194,6 +196,18 @@ public final class EcbConfig {
       ttlSeconds = o.getLong("ttlSeconds", 600L);
       maxBytes = o.getLong("maxBytes", 256L * 1024 * 1024);
       gapWaitMs = Math.max(1, o.getLong("gapWaitMs", 500L));
+    }
+  }
+
+  public static final class Delivery {
+    /** At most how long a busy stream's payload may wait for the next before a large group's loop writes them together; 0 = never. */
+    public final long lingerMs;
+    /** From how many followers of a stream on one event loop payloads may linger. */
+    public final int lingerFollowers;
+
+    Delivery(JsonObject o) {
+      lingerMs = Math.max(0, o.getLong("lingerMs", 15L));
+      lingerFollowers = Math.max(1, o.getInteger("lingerFollowers", 100));
     }
   }
 

@@ -52,12 +52,18 @@ public final class Fanout {
   public final LongAdder delivered = new LongAdder();
   public final LongAdder gapsFilled = new LongAdder();
   public final LongAdder lost = new LongAdder();
-  final LoopDelivery loops = new LoopDelivery(delivered);
+  final LoopDelivery loops;
 
   public Fanout(Vertx vertx, StreamLog log, long gapWaitMs) {
+    this(vertx, log, gapWaitMs, 0, Integer.MAX_VALUE);
+  }
+
+  /** With payloads of busy streams to at least {@code lingerFollowers} on a loop waiting up to {@code lingerMs} for company. */
+  public Fanout(Vertx vertx, StreamLog log, long gapWaitMs, long lingerMs, int lingerFollowers) {
     this.vertx = vertx;
     this.log = log;
     this.gapWaitMs = gapWaitMs;
+    this.loops = new LoopDelivery(delivered, new LoopDelivery.Linger(lingerMs, lingerFollowers));
   }
 
   /** Sets the one listener told of users' first and last follows (presence). */

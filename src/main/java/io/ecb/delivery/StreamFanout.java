@@ -160,6 +160,7 @@ final class StreamFanout {
   private void dispatch(Delivery d, String onlyUser) {
     int v = version.get();
     if (v != groupsVersion) {
+      for (LoopDelivery.LoopGroup g : groups) g.flush();
       // Read after the version: every change counted in v is in the map.
       groups = fanout.loops.group(subscribers);
       groupsVersion = v;
