@@ -92,11 +92,16 @@ final class BridgeConnection implements Connection {
   void onFrame(String text) {
     if (text.equals(SockJsCodec.PING)) {
       // The frame an idle connection sends every few seconds: no parser, nothing to collect.
-      if (!closed) lastPing = System.currentTimeMillis();
+      if (!closed) pinged();
       return;
     }
     // Its UTF-8 size is only needed when it might pass the limit (at most 3 bytes per char).
     onFrame(() -> new JsonObject(text), text.length() <= server.maxFrameBytes / 3 ? text.length() : ByteBufUtil.utf8Bytes(text));
+  }
+
+  /** The client is alive: the ping sweep leaves the connection open. */
+  private void pinged() {
+    lastPing = System.currentTimeMillis();
   }
 
   private void onFrame(Supplier<JsonObject> parse, long frameBytes) {
@@ -114,7 +119,7 @@ final class BridgeConnection implements Connection {
       return;
     }
     if (type.equals("ping")) {
-      lastPing = System.currentTimeMillis();
+      pinged();
       return;
     }
     String address = msg.getValue("address") instanceof String s ? s : null;

@@ -125,9 +125,9 @@ final class LoopDelivery {
         drainScheduled = true;
       }
       if (wait > 0) {
-        ((ContextInternal) loop).nettyEventLoop().schedule(this::drainNow, wait, TimeUnit.NANOSECONDS);
+        ((ContextInternal) loop).nettyEventLoop().schedule(this::drainSoon, wait, TimeUnit.NANOSECONDS);
       } else {
-        loop.runOnContext(v -> drain());
+        drainSoon();
       }
     }
 
@@ -157,10 +157,11 @@ final class LoopDelivery {
       synchronized (this) {
         if (pending.isEmpty()) return;
       }
-      loop.runOnContext(v -> drain());
+      drainSoon();
     }
 
-    private void drainNow() {
+    /** Queues the task that writes out what waits, on the loop's context. */
+    private void drainSoon() {
       loop.runOnContext(v -> drain());
     }
 

@@ -4,7 +4,6 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.concurrent.OutboundMessageQueue;
 import io.vertx.core.net.impl.VertxConnection;
-import io.vertx.core.net.impl.VertxHandler;
 import io.vertx.core.streams.impl.MessagePassingQueue;
 
 import java.lang.reflect.Field;
@@ -86,8 +85,7 @@ public final class UpgradedSockets {
    */
   static boolean shrinkQueues(HttpConnection http) {
     if (!(http instanceof VertxConnection connection)) return false;
-    VertxHandler<?> handler = connection.channel().pipeline().get(VertxHandler.class);
-    VertxConnection ws = handler == null ? null : handler.getConnection();
+    VertxConnection ws = WebSocketFrameWriter.webSocketConnection(http);
     boolean http1 = shrink(connection);
     return ws != null && ws != connection && shrink(ws) && http1;
   }

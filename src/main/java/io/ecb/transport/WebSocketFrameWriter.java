@@ -2,9 +2,7 @@ package io.ecb.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.vertx.core.http.HttpConnection;
@@ -25,19 +23,17 @@ import io.vertx.core.net.impl.VertxHandler;
  * transport that writes this way closes a connection whose client stays silent (pings are reads).
  * Per socket and payload this leaves one small buffer object and the system call.
  *
- * <p>The channel and Vert.x's connection class are not public API: this is the one place that
- * reaches into them. {@link #of} gives null when the connection is anything else; callers then
+ * <p>The channel and Vert.x's connection class are not public API: this and {@link UpgradedSockets}
+ * are the places that reach into them. {@link #of} gives null when the connection is anything else; callers then
  * write through {@link ServerWebSocket}'s own methods.
  */
 public final class WebSocketFrameWriter {
 
-  private final Channel channel;
   private final ChannelHandlerContext from;
   /** Vert.x's own promise that ignores completion and reports no failure (the socket's close does). */
   private final ChannelPromise ignored;
 
-  private WebSocketFrameWriter(Channel channel, ChannelHandlerContext from, ChannelPromise ignored) {
-    this.channel = channel;
+  private WebSocketFrameWriter(ChannelHandlerContext from, ChannelPromise ignored) {
     this.from = from;
     this.ignored = ignored;
   }
@@ -48,25 +44,27 @@ public final class WebSocketFrameWriter {
    * WebSocket's. Null when there is none.
    */
   public static WebSocketFrameWriter of(HttpConnection http) {
-    if (!(http instanceof ConnectionBase base)) return null;
-    ChannelPipeline pipeline = base.channel().pipeline();
-    VertxHandler<?> handler = pipeline.get(VertxHandler.class);
-    VertxConnection connection = handler == null ? null : handler.getConnection();
+    VertxConnection connection = webSocketConnection(http);
     if (connection == null) return null;
     // After the upgrade: [TLS], frame decoder, frame encoder, idle timeout, Vert.x's handler.
     // Writing from a handler's context passes the write only to the handlers before it.
-    ChannelHandlerContext from = pipeline.context(WebSocketFrameEncoder.class);
-    return from == null ? null : new WebSocketFrameWriter(base.channel(), from, connection.voidPromise);
+    ChannelHandlerContext from = connection.channel().pipeline().context(WebSocketFrameEncoder.class);
+    return from == null ? null : new WebSocketFrameWriter(from, connection.voidPromise);
   }
 
-  /** The socket is gone: nothing written now would arrive. */
-  public boolean closed() {
-    return !channel.isActive();
+  /**
+   * The Vert.x connection of the WebSocket upgraded from {@code http}: the one behind the channel's
+   * Vert.x handler once the upgrade has replaced it. Null when {@code http} is not Vert.x's own.
+   */
+  static VertxConnection webSocketConnection(HttpConnection http) {
+    if (!(http instanceof ConnectionBase base)) return null;
+    VertxHandler<?> handler = base.channel().pipeline().get(VertxHandler.class);
+    return handler == null ? null : handler.getConnection();
   }
 
   /** More is waiting unsent than the connection's bound ({@code setWriteQueueMaxSize}) allows. */
   public boolean full() {
-    return !channel.isWritable() && channel.isActive();
+    return !from.channel().isWritable() && from.channel().isActive();
   }
 
   /** One frame; a fresh wrapper per socket (its own indexes) over shared bytes. */
