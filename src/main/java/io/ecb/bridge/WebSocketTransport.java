@@ -68,7 +68,8 @@ final class WebSocketTransport implements BridgeTransport {
    * A reply is written even when it takes the queue past the bound (one large getThread with many
    * missed messages may exceed it on its own), but not when the queue is already full: a client
    * that keeps sending requests and never reads is a slow consumer like any other, as on SockJS's
-   * HTTP transports and Socket.IO.
+   * HTTP transports and Socket.IO. Over the direct writer, the payloads that arrive while such a
+   * reply is read are bounded beyond it, so reading a long recovery does not get a client cut off.
    */
   @Override
   public void write(Buffer frame) {
@@ -77,7 +78,7 @@ final class WebSocketTransport implements BridgeTransport {
       ws.writeBinaryMessage(frame);
     } else if (frames != null) {
       // Framed straight from the UTF-8 bytes, like stream payloads.
-      frames.write(SockJsCodec.messageWebSocketFrame(frame));
+      frames.writeReply(SockJsCodec.messageWebSocketFrame(frame));
     } else {
       ws.writeTextMessage(SockJsCodec.messageFrame(frame.toString(StandardCharsets.UTF_8)));
     }

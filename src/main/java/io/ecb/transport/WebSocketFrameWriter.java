@@ -2,6 +2,7 @@ package io.ecb.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
@@ -62,9 +63,29 @@ public final class WebSocketFrameWriter {
     return handler == null ? null : handler.getConnection();
   }
 
-  /** More is waiting unsent than the connection's bound ({@code setWriteQueueMaxSize}) allows. */
+  /**
+   * Bytes of the replies written while the channel was writable, since it last was. One reply may
+   * exceed the bound on its own (a getThread that recovers a long gap); the payloads that arrive
+   * while the client reads it must not make it a slow consumer, so the bound counts from the end
+   * of those replies. A reply written past the bound gets no such room: a client that keeps asking
+   * and never reads is still cut off.
+   */
+  private volatile long replyBytes;
+
+  /** More is waiting unsent than the connection's bound ({@code setWriteQueueMaxSize}) allows, replies apart. */
   public boolean full() {
-    return !from.channel().isWritable() && from.channel().isActive();
+    Channel channel = from.channel();
+    if (channel.isWritable()) {
+      if (replyBytes != 0) replyBytes = 0;
+      return false;
+    }
+    return channel.isActive() && channel.bytesBeforeWritable() > replyBytes;
+  }
+
+  /** A reply frame: written as {@link #write(byte[])}, with the room described at {@link #full()}. */
+  public void writeReply(byte[] frame) {
+    if (from.channel().isWritable()) replyBytes += frame.length;
+    write(frame);
   }
 
   /** One frame; a fresh wrapper per socket (its own indexes) over shared bytes. */

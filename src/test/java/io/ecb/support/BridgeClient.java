@@ -92,8 +92,13 @@ public final class BridgeClient {
     // Whole messages, not frames: a large reply arrives in several WebSocket fragments.
     socket.textMessageHandler(text -> onData(text, opened));
     socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
-    socket.closeHandler(v -> closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
-      .put("reason", socket.closeReason())));
+    socket.closeHandler(v -> {
+      JsonObject codeAndReason = new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
+        .put("reason", socket.closeReason());
+      closed.tryComplete(codeAndReason);
+      // A request the socket closed under fails at once, with why, rather than waiting out the test.
+      frames.failReplies("socket closed: " + closed.future().result());
+    });
     return socket.connect(options).compose(connected -> {
       pingTimer = vertx.setPeriodic(5000, id -> send(new JsonObject().put("type", "ping")));
       if (raw) opened.tryComplete(this);
