@@ -255,7 +255,7 @@ final class EngineSession {
   private void send(Frame f) {
     if (closed) return;
     if (ws != null) {
-      write(f);
+      ws.writeReply(f);
     } else {
       polling.add(f);
       flush();

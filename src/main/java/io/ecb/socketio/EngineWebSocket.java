@@ -48,6 +48,12 @@ final class EngineWebSocket {
     else socket.writeTextMessage(f.packet());
   }
 
+  /** A frame of this server's own (a reply, an ack, a connect): the payloads behind it keep their room. */
+  void writeReply(Frame f) {
+    if (frames != null) frames.writeReply(f.bytes());
+    else socket.writeTextMessage(f.packet());
+  }
+
   /** Whether frames go straight into the connection, so that {@link #write(ByteBuf)} may be used. */
   boolean direct() {
     return frames != null;

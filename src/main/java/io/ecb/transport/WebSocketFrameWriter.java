@@ -76,7 +76,7 @@ public final class WebSocketFrameWriter {
   public boolean full() {
     Channel channel = from.channel();
     if (channel.isWritable()) {
-      if (replyBytes != 0) replyBytes = 0;
+      if (replyBytes != 0) replyBytes = 0; // no store on the per-socket path when there is nothing to reset
       return false;
     }
     return channel.isActive() && channel.bytesBeforeWritable() > replyBytes;

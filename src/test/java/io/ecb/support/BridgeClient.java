@@ -93,9 +93,8 @@ public final class BridgeClient {
     socket.textMessageHandler(text -> onData(text, opened));
     socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
     socket.closeHandler(v -> {
-      JsonObject codeAndReason = new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
-        .put("reason", socket.closeReason());
-      closed.tryComplete(codeAndReason);
+      closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
+        .put("reason", socket.closeReason()));
       // A request the socket closed under fails at once, with why, rather than waiting out the test.
       frames.failReplies("socket closed: " + closed.future().result());
     });
