@@ -65,6 +65,8 @@ public final class TokenVerifier {
   private final FailedChecks failedChecks;
   /** {@code typ} values a userToken may declare, lower case. */
   private final Set<String> userTokenTypes;
+  /** Bumped when new JWKS keys replace the old, ending every {@link VerifiedUser} checked with those. */
+  private volatile long keyGeneration;
   /** Signatures checked (tokens not answered from memory and not refused beforehand). */
   public final LongAdder signatureChecks = new LongAdder();
 
@@ -139,6 +141,7 @@ public final class TokenVerifier {
           if (alg.equals(config.algorithm)) o.addJwk(key.copy().put("alg", alg));
         }
         jwt = JWTAuth.create(vertx, o);
+        keyGeneration++;
         if (verified != null) verified.invalidateAll();
         return (Void) null;
       })
@@ -161,11 +164,28 @@ public final class TokenVerifier {
    * saves.
    */
   public Future<ChatUser> verifyUser(Caller caller, String token, boolean remember) {
-    return verify(caller, token, Kind.USER, remember).map(claims -> {
-      String userId = claims.getString("userId", claims.getString("sub"));
-      List<String> channels = stringList(claims.getValue("channels"));
-      return new ChatUser(userId, claims.getString("displayName", userId), claims.getValue("data"), channels);
-    });
+    return verify(caller, token, Kind.USER, remember).map(TokenVerifier::user);
+  }
+
+  /**
+   * Verifies, without remembering, the userToken a connection presents for its whole life; the
+   * connection keeps the result and asks {@link #stillValid} instead of checking it again.
+   */
+  public Future<VerifiedUser> verifyConnectionUser(Caller caller, String token) {
+    long keysNow = keyGeneration;
+    return verify(caller, token, Kind.USER, false).map(claims ->
+      new VerifiedUser(user(claims), System.currentTimeMillis() + untilExpiry(claims).toMillis(), keysNow));
+  }
+
+  /** Whether {@code v} still stands: its token has not expired and the keys it was checked with are current. */
+  public boolean stillValid(VerifiedUser v) {
+    return v.keys() == keyGeneration && System.currentTimeMillis() < v.validUntilMillis();
+  }
+
+  private static ChatUser user(JsonObject claims) {
+    String userId = claims.getString("userId", claims.getString("sub"));
+    List<String> channels = stringList(claims.getValue("channels"));
+    return new ChatUser(userId, claims.getString("displayName", userId), claims.getValue("data"), channels);
   }
 
   /** Verifies a threadToken and remembers it; fails with UNAUTHORIZED (RATE_LIMITED past the caller's budget). */

@@ -6,6 +6,7 @@ import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
 import io.ecb.auth.ThreadGrant;
 import io.ecb.auth.TokenVerifier;
+import io.ecb.auth.VerifiedUser;
 import io.ecb.backend.BackendClient;
 import io.ecb.config.EcbConfig;
 import io.ecb.module.Module;
@@ -275,19 +276,43 @@ public final class ChatService implements Module {
    * tokens it brings; the result is the stream name.
    */
   public Future<StreamGrant> authorizeSubscription(Caller caller, String address, String userToken, String threadToken) {
+    return authorizeSubscription(caller, address, null, userToken, threadToken);
+  }
+
+  /**
+   * As {@link #authorizeSubscription(Caller, String, String, String)}, for a connection that
+   * verified its userToken when it opened ({@link #connectionUser}): while {@code known} is still
+   * valid its signature is not checked again; once it is not, the token is, and fails as expired.
+   */
+  public Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser known, String userToken, String threadToken) {
     String stream = address == null ? null : Streams.fromAddress(address);
     if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
     String name = stream.substring(stream.indexOf(':') + 1);
     // Checked once per connection: its tokens are not added to the remembered ones.
+    Future<ChatUser> subscriber = subscriber(caller, known, userToken);
     return switch (stream.substring(0, stream.indexOf(':'))) {
-      case Streams.THREAD -> callerInThread(caller, userToken, threadToken, name, false).map(a -> new StreamGrant(stream, a.user.userId()));
-      case Streams.USER -> caller(caller, userToken, false).compose(user -> user.userId().equals(name)
+      case Streams.THREAD -> subscriber.compose(user -> inThread(user, caller, threadToken, name, false)).map(a -> new StreamGrant(stream, a.user.userId()));
+      case Streams.USER -> subscriber.compose(user -> user.userId().equals(name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
-      default -> caller(caller, userToken, false).compose(user -> mayFollowChannel(user, name)
+      default -> subscriber.compose(user -> mayFollowChannel(user, name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
     };
+  }
+
+  /**
+   * Authorizes following the thread that {@code threadToken} names, for a connection that verified
+   * its userToken when it opened; the result names the thread's stream.
+   */
+  public Future<StreamGrant> authorizeThread(Caller caller, VerifiedUser known, String userToken, String threadToken) {
+    return subscriber(caller, known, userToken).compose(user -> inThread(user, caller, threadToken, null, false))
+      .map(a -> new StreamGrant(Streams.thread(a.grant.threadId()), a.user.userId()));
+  }
+
+  /** The subscribing user: {@code known} while it stands, else from its token, checked; charged a request either way. */
+  private Future<ChatUser> subscriber(Caller caller, VerifiedUser known, String userToken) {
+    return known != null && tokens.stillValid(known) ? charged(known.user()) : caller(caller, userToken, false);
   }
 
   public boolean mayFollowChannel(ChatUser user, String channel) {
@@ -306,9 +331,22 @@ public final class ChatService implements Module {
 
   /** As {@link #caller(Caller, String)}; with {@code rememberToken} false (a subscription) the token is not remembered. */
   public Future<ChatUser> caller(Caller caller, String userToken, boolean rememberToken) {
-    return tokens.verifyUser(caller, userToken, rememberToken).compose(user -> requests.tryAcquire(user.userId())
+    return tokens.verifyUser(caller, userToken, rememberToken).compose(this::charged);
+  }
+
+  /**
+   * The userToken a connection presents for its whole life, verified (not remembered) and charged
+   * like a request; the connection keeps the result for its subscriptions.
+   */
+  public Future<VerifiedUser> connectionUser(Caller caller, String userToken) {
+    return tokens.verifyConnectionUser(caller, userToken).compose(v -> charged(v.user()).map(v));
+  }
+
+  /** {@code user}, charged one request of its budget; RATE_LIMITED past it. */
+  private Future<ChatUser> charged(ChatUser user) {
+    return requests.tryAcquire(user.userId())
       ? Future.succeededFuture(user)
-      : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down")));
+      : Future.failedFuture(new EcbException(ErrorCode.RATE_LIMITED, "too many requests; slow down"));
   }
 
   Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId) {
@@ -316,7 +354,11 @@ public final class ChatService implements Module {
   }
 
   private Future<Access> callerInThread(Caller caller, String userToken, String threadToken, String expectedThreadId, boolean rememberTokens) {
-    return caller(caller, userToken, rememberTokens).compose(user -> tokens.verifyThread(caller, threadToken, rememberTokens).compose(grant -> {
+    return caller(caller, userToken, rememberTokens).compose(user -> inThread(user, caller, threadToken, expectedThreadId, rememberTokens));
+  }
+
+  private Future<Access> inThread(ChatUser user, Caller caller, String threadToken, String expectedThreadId, boolean rememberTokens) {
+    return tokens.verifyThread(caller, threadToken, rememberTokens).compose(grant -> {
       if (expectedThreadId != null && !expectedThreadId.equals(grant.threadId())) {
         return Future.failedFuture(EcbException.forbidden("threadToken is for another thread"));
       }
@@ -324,7 +366,7 @@ public final class ChatService implements Module {
         return Future.failedFuture(EcbException.forbidden("not a member of this thread"));
       }
       return Future.succeededFuture(new Access(user, grant));
-    }));
+    });
   }
 
   private Future<ThreadGrant> verifyThread(String operation, Object thread) {

@@ -4,6 +4,7 @@ import io.ecb.delivery.Connection;
 import io.ecb.transport.SseStream;
 import io.ecb.auth.Caller;
 import io.ecb.auth.ChatUser;
+import io.ecb.auth.VerifiedUser;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
@@ -86,18 +87,19 @@ public final class EventStreams implements Module {
     String token = userToken;
     Caller caller = ChatApi.caller(ctx);
 
-    chat.caller(caller, token, false).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
-        .map(streams -> new EventStream(ctx, user.userId(), streams)))
+    chat.connectionUser(caller, token).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
+        .map(streams -> new EventStream(ctx, user.user().userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
   }
 
-  private Future<List<String>> streams(Caller caller, ChatUser user, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
+  private Future<List<String>> streams(Caller caller, VerifiedUser verified, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
     int count = threadTokens.size() + channels.size() + (userStream ? 1 : 0);
     if (count == 0) return Future.failedFuture(EcbException.badRequest("follow at least one of thread, channel, user=true"));
     if (count > config.limits.subscriptionsPerConnection) {
       return Future.failedFuture(EcbException.badRequest("at most " + config.limits.subscriptionsPerConnection + " streams per connection"));
     }
+    ChatUser user = verified.user();
     List<Future<String>> all = new ArrayList<>();
     if (userStream) all.add(Future.succeededFuture(Streams.user(user.userId())));
     for (String c : channels) {
@@ -105,8 +107,7 @@ public final class EventStreams implements Module {
         : Future.failedFuture(EcbException.forbidden("channel " + c + " is not in the userToken's channels")));
     }
     for (String t : threadTokens) {
-      all.add(chat.tokens().verifyThread(caller, t, false).compose(grant ->
-        chat.authorizeSubscription(caller, Streams.address(Streams.thread(grant.threadId())), userToken, t)).map(StreamGrant::stream));
+      all.add(chat.authorizeThread(caller, verified, userToken, t).map(StreamGrant::stream));
     }
     return Future.all(all).map(cf -> {
       List<String> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.ecb.socketio;
 
+import io.ecb.auth.VerifiedUser;
 import io.ecb.error.EcbException;
 import io.ecb.error.ErrorCode;
 import io.ecb.delivery.Delivery;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * named by their {@code kind}.
  *
  * <p>The userToken comes with the CONNECT and is checked again by every operation, so an expired
- * one answers UNAUTHORIZED; with none, only getUserToken works. As on the bridge, a subscribe takes
+ * one answers UNAUTHORIZED; with none, only getUserToken works. Subscriptions use what the CONNECT
+ * verified while the token has not expired, without checking its signature again. As on the bridge, a subscribe takes
  * effect cluster-wide before any later event of the socket is handled.
  */
 final class ChatNamespace extends Namespace {
@@ -35,6 +37,8 @@ final class ChatNamespace extends Namespace {
   static final String OFFSETS_EVENT = "ecb.offsets";
 
   private String userToken;
+  /** What the CONNECT verified of {@link #userToken}; null without one. */
+  private VerifiedUser user;
   private Future<Void> barrier = Future.succeededFuture();
 
   /** Where the socket stands in a stream it follows: the last offset written to it, and how to follow it again. */
@@ -72,8 +76,9 @@ final class ChatNamespace extends Namespace {
     Object token = auth.getValue("userToken");
     if (token == null || token instanceof String s && s.isEmpty()) return Future.succeededFuture();
     if (!(token instanceof String s)) return Future.failedFuture(EcbException.unauthorized("userToken must be a string"));
-    return here(server.connectUser(session.caller, s)).compose(user -> {
+    return here(server.connectUser(session.caller, s)).compose(verified -> {
       userToken = s;
+      user = verified;
       if (auth.getValue("pid") instanceof String clientPid && auth.getValue("offset") instanceof String offsets) {
         return recoverState(clientPid, offsets);
       }
@@ -124,7 +129,7 @@ final class ChatNamespace extends Namespace {
         break;
       }
       String threadToken = e.getValue("t") instanceof String t ? t : null;
-      chain = chain.compose(v -> here(server.authorizeSubscription(session.caller, address, userToken, threadToken)).compose(grant -> {
+      chain = chain.compose(v -> here(server.authorizeSubscription(session.caller, address, user, userToken, threadToken)).compose(grant -> {
         if (closed) return Future.failedFuture("closed");
         String stream = grant.stream();
         subscriptions.put(address, stream);
@@ -303,7 +308,7 @@ final class ChatNamespace extends Namespace {
       return Future.succeededFuture();
     }
     Future<String> followed = known != null ? Future.succeededFuture(known)
-      : here(server.authorizeSubscription(session.caller, request.address, userToken, request.threadToken)).compose(grant -> {
+      : here(server.authorizeSubscription(session.caller, request.address, user, userToken, request.threadToken)).compose(grant -> {
         if (closed) return Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "socket closed"));
         subscriptions.put(request.address, grant.stream());
         return server.fanout.subscribe(grant.stream(), grant.userId(), this)

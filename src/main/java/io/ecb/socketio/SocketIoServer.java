@@ -1,7 +1,7 @@
 package io.ecb.socketio;
 
-import io.ecb.auth.ChatUser;
 import io.ecb.auth.Caller;
+import io.ecb.auth.VerifiedUser;
 import io.ecb.chat.ChatService;
 import io.ecb.error.EcbException;
 import io.ecb.chat.Paging;
@@ -114,12 +114,12 @@ public final class SocketIoServer implements Module {
   }
 
   /** The userToken a {@code /chat} CONNECT brings: verified (not remembered) and charged like a request. */
-  Future<ChatUser> connectUser(Caller caller, String userToken) {
-    return chat.caller(caller, userToken, false);
+  Future<VerifiedUser> connectUser(Caller caller, String userToken) {
+    return chat.connectionUser(caller, userToken);
   }
 
-  Future<StreamGrant> authorizeSubscription(Caller caller, String address, String userToken, String threadToken) {
-    return chat.authorizeSubscription(caller, address, userToken, threadToken);
+  Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser user, String userToken, String threadToken) {
+    return chat.authorizeSubscription(caller, address, user, userToken, threadToken);
   }
 
   /** Mounts {@code /socket.io/} on {@code router}. */

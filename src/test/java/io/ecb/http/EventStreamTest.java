@@ -250,6 +250,15 @@ class EventStreamTest extends NodeTestBase {
   }
 
   @Test
+  void aStreamChecksTheSignatureOfEachTokenOnce() {
+    String token = backend.addThread("t-once", "u1", "u2").getString("threadToken");
+    long before = node.node.chat().tokens().signatureChecks.sum();
+    Sse sse = open("access_token=" + enc(backend.freshUserToken("u1", 1)) + "&thread=" + enc(token) + "&user=true", null);
+    sse.close();
+    assertThat(node.node.chat().tokens().signatureChecks.sum() - before).as("the userToken's and the threadToken's").isEqualTo(2);
+  }
+
+  @Test
   void theBearerHeaderWorksInsteadOfAccessToken() {
     HttpClientAgent client = vertx.createHttpClient();
     try {

@@ -196,6 +196,23 @@ class SocketIoProtocolTest extends NodeTestBase {
   }
 
   @Test
+  void subscriptionsUseTheUserTokenTheConnectVerifiedWithoutCheckingItAgain() {
+    String sid = open();
+    String token = backend.sign(new JsonObject().put("userId", "u-once").put("channels", new JsonArray().add("news")), 3600);
+    long before = signatureChecks();
+    post(sid, "40/chat," + new JsonObject().put("userToken", token).encode());
+    assertThat(poll(sid)).singleElement().asString().startsWith("40/chat,");
+    post(sid, "42/chat,1[\"subscribe\",{\"address\":\"ecb.user.u-once\"}]");
+    assertThat(poll(sid)).singleElement().asString().startsWith("43/chat,1[{\"offset\":");
+    post(sid, "42/chat,2[\"subscribe\",{\"address\":\"ecb.channel.news\"}]");
+    assertThat(poll(sid)).singleElement().asString().startsWith("43/chat,2[{\"offset\":");
+    // What the token allows still decides: another user's stream is refused without a second check.
+    post(sid, "42/chat,3[\"subscribe\",{\"address\":\"ecb.user.u-other\"}]");
+    assertThat(poll(sid)).singleElement().asString().startsWith("43/chat,3[{\"error\":{\"code\":\"FORBIDDEN\"");
+    assertThat(signatureChecks() - before).as("the CONNECT's check only").isEqualTo(1);
+  }
+
+  @Test
   void aPollingClientThatStopsPollingIsCutOffAndItsNextRequestGets400() {
     String sid = open();
     post(sid, "40/chat,{\"userToken\":\"" + backend.userToken("u-poll") + "\"}");
