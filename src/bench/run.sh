@@ -42,7 +42,8 @@ API_KEY=bench-publisher
 # Same JVM flags for ECB and the raw Vert.x server: those of k8s/deployment.yaml that matter on one
 # core (G1; promote what outlives one young collection, so history is not copied between survivors;
 # process dirty cards between pauses rather than in them).
-SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xms256m -Xmx2g -XX:+UseG1GC -XX:MaxTenuringThreshold=1 -XX:G1RSetUpdatingPauseTimePercent=1"}
+# The image's JVM flags (pom.xml, JAVA_TOOL_OPTIONS), with -Xmx2g standing for a pod's memory limit.
+SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC -XX:MaxTenuringThreshold=1 -XX:G1RSetUpdatingPauseTimePercent=1 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"}
 LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
 
 # CHAT_*: S3's threads (4 members each, one sendMessage per member per second), measured seconds
