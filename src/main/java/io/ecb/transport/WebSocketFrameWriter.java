@@ -53,6 +53,11 @@ public final class WebSocketFrameWriter {
     return from == null ? null : new WebSocketFrameWriter(from, connection.voidPromise);
   }
 
+  /** A writer whose frames enter the pipeline at {@code from}, towards the socket. */
+  static WebSocketFrameWriter at(ChannelHandlerContext from) {
+    return new WebSocketFrameWriter(from, from.voidPromise());
+  }
+
   /**
    * The Vert.x connection of the WebSocket upgraded from {@code http}: the one behind the channel's
    * Vert.x handler once the upgrade has replaced it. Null when {@code http} is not Vert.x's own.
@@ -66,9 +71,10 @@ public final class WebSocketFrameWriter {
   /**
    * Bytes of the replies written while the channel was writable, since it last was. One reply may
    * exceed the bound on its own (a getThread that recovers a long gap); the payloads that arrive
-   * while the client reads it must not make it a slow consumer, so the bound counts from the end
-   * of those replies. A reply written past the bound gets no such room: a client that keeps asking
-   * and never reads is still cut off.
+   * while the client reads it must not make it a slow consumer, so they are measured from the end
+   * of those replies: they may pile up to the channel's low water mark beyond them (half the
+   * bound, as {@code setWriteQueueMaxSize} sets it). A reply written past the bound gets no such
+   * room: a client that keeps asking and never reads is still cut off.
    */
   private volatile long replyBytes;
 
