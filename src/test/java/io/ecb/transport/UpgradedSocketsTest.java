@@ -3,9 +3,11 @@ package io.ecb.transport;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -42,7 +44,9 @@ class UpgradedSocketsTest {
       ServerWebSocket ws = written.future().await();
       for (int i = 0; i < MESSAGES; i++) ws.writeTextMessage("thread " + i + TEXT);
     });
-    HttpServer server = vertx.createHttpServer().requestHandler(req -> {
+    // Small socket buffers on both ends, so that the kernel cannot absorb what is written (the
+    // receive side would otherwise grow to tens of megabytes) and the connection's queue fills.
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(64 * 1024)).requestHandler(req -> {
       var connection = req.connection();
       req.toWebSocket().onSuccess(ws -> {
         shrunk.complete(UpgradedSockets.trim(ws, connection));
@@ -57,7 +61,7 @@ class UpgradedSocketsTest {
     }).listen(0, "127.0.0.1").await();
     writer.start();
 
-    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setReceiveBufferSize(64 * 1024));
     WebSocket socket = client.connect(server.actualPort(), "127.0.0.1", "/").await();
     List<String> received = new ArrayList<>();
     Promise<Void> all = Promise.promise();
