@@ -173,8 +173,7 @@ public final class TokenVerifier {
    */
   public Future<VerifiedUser> verifyConnectionUser(Caller caller, String token) {
     long keysNow = keyGeneration;
-    return verify(caller, token, Kind.USER, false).map(claims ->
-      new VerifiedUser(user(claims), System.currentTimeMillis() + untilExpiry(claims).toMillis(), keysNow));
+    return verify(caller, token, Kind.USER, false).map(claims -> new VerifiedUser(token, user(claims), expiresAtMillis(claims), keysNow));
   }
 
   /** Whether {@code v} still stands: its token has not expired and the keys it was checked with are current. */
@@ -313,8 +312,12 @@ public final class TokenVerifier {
 
   /** How long a verified token stays valid: to its exp plus the clock skew. */
   private Duration untilExpiry(JsonObject claims) {
-    long expiresAtMs = (((Number) claims.getValue("exp")).longValue() + config.leewaySeconds) * 1000L;
-    return Duration.ofMillis(Math.max(0, expiresAtMs - System.currentTimeMillis()));
+    return Duration.ofMillis(Math.max(0, expiresAtMillis(claims) - System.currentTimeMillis()));
+  }
+
+  /** When a verified token stops being valid: its exp plus the clock skew. */
+  private long expiresAtMillis(JsonObject claims) {
+    return (((Number) claims.getValue("exp")).longValue() + config.leewaySeconds) * 1000L;
   }
 
   private static JsonObject header(String token) {

@@ -1,7 +1,7 @@
 package io.ecb.auth;
 
 /**
- * A userToken verified for a connection that presents it for its whole life (a Socket.IO
+ * A userToken ({@code token}) verified for a connection that presents it for its whole life (a Socket.IO
  * {@code /chat} socket, an SSE stream). The connection's later subscriptions ask only whether it
  * is still valid ({@link TokenVerifier#stillValid}) rather than check its signature again: that
  * check is the largest part of what a connection's handshake costs.
@@ -9,5 +9,5 @@ package io.ecb.auth;
  * @param validUntilMillis the token's {@code exp} plus the clock skew
  * @param keys the verifier's key generation it was checked with: new JWKS keys end its validity
  */
-public record VerifiedUser(ChatUser user, long validUntilMillis, long keys) {
+public record VerifiedUser(String token, ChatUser user, long validUntilMillis, long keys) {
 }

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The six chat operations (and, in {@link #live}, recover, getPresence and markRead), the same for every transport: verify the caller's tokens, check the
@@ -276,26 +277,29 @@ public final class ChatService implements Module {
    * tokens it brings; the result is the stream name.
    */
   public Future<StreamGrant> authorizeSubscription(Caller caller, String address, String userToken, String threadToken) {
-    return authorizeSubscription(caller, address, null, userToken, threadToken);
+    return authorizeSubscription(caller, address, () -> caller(caller, userToken, false), threadToken);
   }
 
   /**
    * As {@link #authorizeSubscription(Caller, String, String, String)}, for a connection that
-   * verified its userToken when it opened ({@link #connectionUser}): while {@code known} is still
-   * valid its signature is not checked again; once it is not, the token is, and fails as expired.
+   * verified its userToken when it opened ({@link #connectionUser}; null when it brought none).
    */
-  public Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser known, String userToken, String threadToken) {
+  public Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser known, String threadToken) {
+    return authorizeSubscription(caller, address, () -> subscriber(caller, known), threadToken);
+  }
+
+  /** The address is checked before {@code subscriber} is asked for the user, so a bad one costs no token check. */
+  private Future<StreamGrant> authorizeSubscription(Caller caller, String address, Supplier<Future<ChatUser>> subscriber, String threadToken) {
     String stream = address == null ? null : Streams.fromAddress(address);
     if (stream == null) return Future.failedFuture(new EcbException(ErrorCode.FORBIDDEN, "address not permitted"));
     String name = stream.substring(stream.indexOf(':') + 1);
     // Checked once per connection: its tokens are not added to the remembered ones.
-    Future<ChatUser> subscriber = subscriber(caller, known, userToken);
     return switch (stream.substring(0, stream.indexOf(':'))) {
-      case Streams.THREAD -> subscriber.compose(user -> inThread(user, caller, threadToken, name, false)).map(a -> new StreamGrant(stream, a.user.userId()));
-      case Streams.USER -> subscriber.compose(user -> user.userId().equals(name)
+      case Streams.THREAD -> subscriber.get().compose(user -> followThread(user, caller, threadToken, name));
+      case Streams.USER -> subscriber.get().compose(user -> user.userId().equals(name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("only " + name + " may follow this user stream")));
-      default -> subscriber.compose(user -> mayFollowChannel(user, name)
+      default -> subscriber.get().compose(user -> mayFollowChannel(user, name)
         ? Future.succeededFuture(new StreamGrant(stream, user.userId()))
         : Future.failedFuture(EcbException.forbidden("channel " + name + " is not in the userToken's channels")));
     };
@@ -305,14 +309,23 @@ public final class ChatService implements Module {
    * Authorizes following the thread that {@code threadToken} names, for a connection that verified
    * its userToken when it opened; the result names the thread's stream.
    */
-  public Future<StreamGrant> authorizeThread(Caller caller, VerifiedUser known, String userToken, String threadToken) {
-    return subscriber(caller, known, userToken).compose(user -> inThread(user, caller, threadToken, null, false))
+  public Future<StreamGrant> authorizeThread(Caller caller, VerifiedUser known, String threadToken) {
+    return subscriber(caller, known).compose(user -> followThread(user, caller, threadToken, null));
+  }
+
+  /** {@code user} following the thread of {@code threadToken} ({@code expectedThreadId}'s, when given). */
+  private Future<StreamGrant> followThread(ChatUser user, Caller caller, String threadToken, String expectedThreadId) {
+    return inThread(user, caller, threadToken, expectedThreadId, false)
       .map(a -> new StreamGrant(Streams.thread(a.grant.threadId()), a.user.userId()));
   }
 
-  /** The subscribing user: {@code known} while it stands, else from its token, checked; charged a request either way. */
-  private Future<ChatUser> subscriber(Caller caller, VerifiedUser known, String userToken) {
-    return known != null && tokens.stillValid(known) ? charged(known.user()) : caller(caller, userToken, false);
+  /**
+   * The subscribing user: {@code known} while it stands, else its token checked again (which
+   * refuses an expired one); charged a request either way.
+   */
+  private Future<ChatUser> subscriber(Caller caller, VerifiedUser known) {
+    if (known != null && tokens.stillValid(known)) return charged(known.user());
+    return caller(caller, known == null ? null : known.token(), false);
   }
 
   public boolean mayFollowChannel(ChatUser user, String channel) {

@@ -87,13 +87,13 @@ public final class EventStreams implements Module {
     String token = userToken;
     Caller caller = ChatApi.caller(ctx);
 
-    chat.connectionUser(caller, token).compose(user -> streams(caller, user, token, threadTokens, channels, userStream)
+    chat.connectionUser(caller, token).compose(user -> streams(caller, user, threadTokens, channels, userStream)
         .map(streams -> new EventStream(ctx, user.user().userId(), streams)))
       .onFailure(e -> HttpErrors.send(ctx, e))
       .onSuccess(connection -> connection.start(resumeFrom));
   }
 
-  private Future<List<String>> streams(Caller caller, VerifiedUser verified, String userToken, List<String> threadTokens, List<String> channels, boolean userStream) {
+  private Future<List<String>> streams(Caller caller, VerifiedUser verified, List<String> threadTokens, List<String> channels, boolean userStream) {
     int count = threadTokens.size() + channels.size() + (userStream ? 1 : 0);
     if (count == 0) return Future.failedFuture(EcbException.badRequest("follow at least one of thread, channel, user=true"));
     if (count > config.limits.subscriptionsPerConnection) {
@@ -107,7 +107,7 @@ public final class EventStreams implements Module {
         : Future.failedFuture(EcbException.forbidden("channel " + c + " is not in the userToken's channels")));
     }
     for (String t : threadTokens) {
-      all.add(chat.authorizeThread(caller, verified, userToken, t).map(StreamGrant::stream));
+      all.add(chat.authorizeThread(caller, verified, t).map(StreamGrant::stream));
     }
     return Future.all(all).map(cf -> {
       List<String> out = new ArrayList<>();

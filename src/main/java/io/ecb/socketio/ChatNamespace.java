@@ -36,8 +36,7 @@ final class ChatNamespace extends Namespace {
   /** The event whose one (string) argument is the socket's checkpoint: what socket.io-client keeps as its offset. */
   static final String OFFSETS_EVENT = "ecb.offsets";
 
-  private String userToken;
-  /** What the CONNECT verified of {@link #userToken}; null without one. */
+  /** The userToken the CONNECT brought, as it verified it; null without one. */
   private VerifiedUser user;
   private Future<Void> barrier = Future.succeededFuture();
 
@@ -77,7 +76,6 @@ final class ChatNamespace extends Namespace {
     if (token == null || token instanceof String s && s.isEmpty()) return Future.succeededFuture();
     if (!(token instanceof String s)) return Future.failedFuture(EcbException.unauthorized("userToken must be a string"));
     return here(server.connectUser(session.caller, s)).compose(verified -> {
-      userToken = s;
       user = verified;
       if (auth.getValue("pid") instanceof String clientPid && auth.getValue("offset") instanceof String offsets) {
         return recoverState(clientPid, offsets);
@@ -129,7 +127,7 @@ final class ChatNamespace extends Namespace {
         break;
       }
       String threadToken = e.getValue("t") instanceof String t ? t : null;
-      chain = chain.compose(v -> here(server.authorizeSubscription(session.caller, address, user, userToken, threadToken)).compose(grant -> {
+      chain = chain.compose(v -> here(server.authorizeSubscription(session.caller, address, user, threadToken)).compose(grant -> {
         if (closed) return Future.failedFuture("closed");
         String stream = grant.stream();
         subscriptions.put(address, stream);
@@ -273,7 +271,7 @@ final class ChatNamespace extends Namespace {
     }
     Future<JsonObject> result;
     try {
-      result = op.call(session.caller, userToken, body);
+      result = op.call(session.caller, user == null ? null : user.token(), body);
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
@@ -308,7 +306,7 @@ final class ChatNamespace extends Namespace {
       return Future.succeededFuture();
     }
     Future<String> followed = known != null ? Future.succeededFuture(known)
-      : here(server.authorizeSubscription(session.caller, request.address, user, userToken, request.threadToken)).compose(grant -> {
+      : here(server.authorizeSubscription(session.caller, request.address, user, request.threadToken)).compose(grant -> {
         if (closed) return Future.failedFuture(new EcbException(ErrorCode.UNAVAILABLE, "socket closed"));
         subscriptions.put(request.address, grant.stream());
         return server.fanout.subscribe(grant.stream(), grant.userId(), this)

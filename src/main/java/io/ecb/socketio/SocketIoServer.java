@@ -118,8 +118,8 @@ public final class SocketIoServer implements Module {
     return chat.connectionUser(caller, userToken);
   }
 
-  Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser user, String userToken, String threadToken) {
-    return chat.authorizeSubscription(caller, address, user, userToken, threadToken);
+  Future<StreamGrant> authorizeSubscription(Caller caller, String address, VerifiedUser user, String threadToken) {
+    return chat.authorizeSubscription(caller, address, user, threadToken);
   }
 
   /** Mounts {@code /socket.io/} on {@code router}. */
