@@ -39,10 +39,10 @@ S4_CPU_A=${S4_CPU_A:-$SERVER_CPU}
 S4_CPU_B=${S4_CPU_B:-$SERVER_CPU}
 SECRET=bench-secret
 API_KEY=bench-publisher
-# Same JVM flags for ECB and the raw Vert.x server: those of k8s/deployment.yaml that matter on one
-# core (G1; promote what outlives one young collection, so history is not copied between survivors;
-# process dirty cards between pauses rather than in them).
-# The image's JVM flags (pom.xml, JAVA_TOOL_OPTIONS), with -Xmx2g standing for a pod's memory limit.
+# Same JVM flags for ECB and the raw Vert.x server: the image's (pom.xml, JAVA_TOOL_OPTIONS) that
+# matter on one core, with -Xmx2g standing for a pod's memory limit (G1; promote what outlives one
+# young collection, so history is not copied between survivors; process dirty cards between pauses
+# rather than in them; give back the heap a burst of connecting clients took).
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC -XX:MaxTenuringThreshold=1 -XX:G1RSetUpdatingPauseTimePercent=1 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"}
 LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
 
