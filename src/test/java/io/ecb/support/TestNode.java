@@ -13,8 +13,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A real ECB node for tests: a clustered Vert.x on Hazelcast (TCP join on 127.0.0.1, no multicast)
@@ -37,7 +42,7 @@ public final class TestNode {
     return node.port();
   }
 
-  private static final java.util.Map<String, Integer> BASE_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<String, Integer> BASE_PORTS = new ConcurrentHashMap<>();
 
   public static String newClusterName() {
     return "ecb-test-" + UUID.randomUUID().toString().substring(0, 8);
@@ -48,7 +53,7 @@ public final class TestNode {
    * (or a node a developer left running on 5701) never probe each other.
    */
   private static int basePort(String clusterName) {
-    return BASE_PORTS.computeIfAbsent(clusterName, n -> 20_000 + 10 * java.util.concurrent.ThreadLocalRandom.current().nextInt(2_000));
+    return BASE_PORTS.computeIfAbsent(clusterName, n -> unusedPort(20_000, 1_276, 10));
   }
 
   /** Config for a node of {@code clusterName} whose backend is {@code backendUrl}, verified with {@code keys}. */
@@ -84,12 +89,32 @@ public final class TestNode {
     return closed.future();
   }
 
+  /** A port for a server of a test: free now, and handed out once per test JVM. */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+    return unusedPort(10_000, 10_000, 1);
+  }
+
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+  /**
+   * One of {@code slots} ports {@code width} apart from {@code from}, all below the kernel's range
+   * of ephemeral ports (32768 and up on Linux), so that no outgoing connection of the test JVM can
+   * take the port between this check and the server's bind.
+   */
+  private static int unusedPort(int from, int slots, int width) {
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      int port = from + width * ThreadLocalRandom.current().nextInt(slots);
+      if (HANDED_OUT.add(port) && bindable(port)) return port;
+    }
+    throw new IllegalStateException("no free port from " + from);
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+      return true;
     } catch (IOException e) {
-      throw new IllegalStateException(e);
+      return false;
     }
   }
 }
