@@ -80,6 +80,8 @@ public final class EcbConfig {
     public final int idleTimeoutSeconds;
     /** An event stream or Channel Sender socket with nothing to send gets a ping this often, so proxies keep it open. */
     public final long keepAliveSeconds;
+    /** The node's socket transport: auto (io_uring, else epoll, else NIO), io_uring, epoll or nio. */
+    public final String transport;
 
     Http(JsonObject o) {
       host = o.getString("host", "0.0.0.0");
@@ -90,6 +92,7 @@ public final class EcbConfig {
       headerTimeoutSeconds = o.getInteger("headerTimeoutSeconds", 10);
       idleTimeoutSeconds = o.getInteger("idleTimeoutSeconds", 60);
       keepAliveSeconds = Math.max(1, o.getLong("keepAliveSeconds", 25L));
+      transport = o.getString("transport", "auto");
     }
   }
 

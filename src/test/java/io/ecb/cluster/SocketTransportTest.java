@@ -4,31 +4,84 @@ import io.ecb.support.StubBackend;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.transport.Transport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** On Linux (x86-64 and arm64, the images' platforms) a node runs on Netty's epoll transport. */
+/**
+ * http.transport: on Linux (x86-64 and arm64, the images' platforms) a node runs on Netty's
+ * io_uring where the kernel allows it and on epoll otherwise, and serves on either.
+ */
 @Timeout(60)
-class NativeTransportTest {
+class SocketTransportTest {
 
-  @Test
-  void aNodeOnLinuxUsesEpoll() {
+  private Vertx vertx;
+  private StubBackend backend;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
+  }
+
+  @AfterEach
+  void tearDown() {
+    backend.close().await();
+    vertx.close().await();
+  }
+
+  private static void assumeLinuxImagePlatform() {
     String arch = System.getProperty("os.arch");
     assumeTrue(System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64")));
-    Vertx vertx = Vertx.vertx();
-    StubBackend backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-    TestNode node = TestNode.start(TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa())).await();
+  }
+
+  private JsonObject config(String transport) {
+    JsonObject c = TestNode.config(TestNode.newClusterName(), backend.url(), TestKeys.rsa());
+    c.getJsonObject("http").put("transport", transport);
+    return c;
+  }
+
+  /** Starts a node on {@code transport}, checks that it answers over HTTP, and gives the transport it runs on. */
+  private Class<?> servedOn(String transport) {
+    TestNode node = TestNode.start(config(transport)).await();
     try {
-      assertThat(node.vertx.isNativeTransportEnabled())
-        .as("native transport; unavailable because: %s", node.vertx.unavailableNativeTransportCause())
-        .isTrue();
+      int status = vertx.createHttpClient().request(HttpMethod.GET, node.port(), "127.0.0.1", "/health")
+        .compose(req -> req.send()).map(HttpClientResponse::statusCode).await();
+      assertThat(status).isEqualTo(200);
+      return ((VertxInternal) node.vertx).transport().getClass();
     } finally {
       node.close().await();
-      backend.close().await();
-      vertx.close().await();
     }
+  }
+
+  @Test
+  void autoTakesIoUringWhereTheKernelAllowsItAndEpollElse() {
+    assumeLinuxImagePlatform();
+    Transport expected = Transport.IO_URING.available() ? Transport.IO_URING : Transport.EPOLL;
+    assertThat(expected.available()).as("epoll unavailable because: %s", Transport.EPOLL.unavailabilityCause()).isTrue();
+    assertThat(servedOn("auto")).isEqualTo(expected.implementation().getClass());
+  }
+
+  @Test
+  void epollAndNioCanBeChosen() {
+    assumeLinuxImagePlatform();
+    assertThat(servedOn("epoll")).isEqualTo(Transport.EPOLL.implementation().getClass());
+    assertThat(servedOn("nio")).isEqualTo(Transport.NIO.implementation().getClass());
+  }
+
+  @Test
+  void anUnknownTransportRefusesToStartAndSaysWhy() {
+    assertThatThrownBy(() -> TestNode.start(config("kqueue")).await())
+      .hasMessageContaining("http.transport must be auto, io_uring, epoll or nio, not kqueue");
   }
 }
