@@ -121,7 +121,7 @@ public final class ClusterSetup {
    */
   static Transport transport(String name) {
     return switch (name) {
-      case "auto" -> Transport.EPOLL != null && Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+      case "auto" -> loads(Transport.EPOLL) ? Transport.EPOLL : Transport.NIO;
       case "io_uring" -> loaded(Transport.IO_URING, name);
       case "epoll" -> loaded(Transport.EPOLL, name);
       case "nio" -> Transport.NIO;
@@ -129,8 +129,13 @@ public final class ClusterSetup {
     };
   }
 
+  /** Whether {@code t} runs here; Vert.x gives null for a transport whose classes it did not find. */
+  private static boolean loads(Transport t) {
+    return t != null && t.available();
+  }
+
   private static Transport loaded(Transport t, String name) {
-    if (t != null && t.available()) return t;
+    if (loads(t)) return t;
     Throwable cause = t == null ? null : t.unavailabilityCause();
     throw new IllegalStateException("http.transport " + name + " is not available here"
       + (cause == null ? "" : ": " + cause.getMessage()));

@@ -1,16 +1,11 @@
 package io.ecb.cluster;
 
-import io.ecb.support.StubBackend;
+import io.ecb.support.ClusterTestBase;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.transport.Transport;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,21 +18,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * by default, on io_uring where it is chosen and the kernel allows it, and serves on each.
  */
 @Timeout(60)
-class SocketTransportTest {
+class SocketTransportTest extends ClusterTestBase {
 
-  private Vertx vertx;
-  private StubBackend backend;
-
-  @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-    backend = new StubBackend(vertx, TestKeys.rsa()).start().await();
-  }
-
-  @AfterEach
-  void tearDown() {
-    backend.close().await();
-    vertx.close().await();
+  /** Each test starts its own nodes, one per transport. */
+  @Override
+  protected int nodeCount() {
+    return 0;
   }
 
   private static void assumeLinuxImagePlatform() {
@@ -55,9 +41,7 @@ class SocketTransportTest {
   private Class<?> servedOn(String transport) {
     TestNode node = TestNode.start(config(transport)).await();
     try {
-      int status = vertx.createHttpClient().request(HttpMethod.GET, node.port(), "127.0.0.1", "/health")
-        .compose(req -> req.send()).map(HttpClientResponse::statusCode).await();
-      assertThat(status).isEqualTo(200);
+      assertThat(http.get(node.port(), "127.0.0.1", "/health").send().await().statusCode()).isEqualTo(200);
       return ((VertxInternal) node.vertx).transport().getClass();
     } finally {
       node.close().await();
