@@ -21,13 +21,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A socket the server closes while its client reads nothing (here a slow consumer, cut off at a
- * 64 KiB outbound queue) still goes away: its close frame is stuck behind the unread bytes, so the
+ * 64 KiB outbound queue) still goes away: when its close frame is stuck behind the unread bytes, the
  * server drops the TCP connection after a grace period, even though the client keeps sending.
  */
 @Timeout(90)
 class UnreadSocketCloseTest extends NodeTestBase {
 
   private static final String CLIENT = "127.0.0.3";
+  private final List<WebSocketClient> clients = new ArrayList<>();
 
   @Override
   protected void configure(JsonObject config) {
@@ -37,10 +38,38 @@ class UnreadSocketCloseTest extends NodeTestBase {
   @Test
   void aClosedSocketWhoseClientStoppedReadingIsDropped() throws Exception {
     String token = backend.addThread("t-unread", "u1").getString("threadToken");
+    // The server's kernel may still grow the socket's send buffer (TCP autotuning) and take the
+    // rest, close frame included, after the cut-off; then the close completes as usual and the node
+    // closes the TCP connection itself. That is a drop too, but not the one under test: try again
+    // until the close frame is stuck.
+    ClientWebSocket ws = null;
+    for (int attempt = 1; ws == null; attempt++) {
+      ws = cutOff(token, "unread0" + attempt);
+      if (ws == null) {
+        assertThat(attempt).as("attempts whose close frame the kernel took at once").isLessThan(5);
+      }
+    }
+
+    // The client keeps sending (so no idle timeout would help) and never reads: the node drops it anyway.
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (node.node.connections().openFrom(CLIENT) > 0 && System.nanoTime() < until) {
+      ws.writeTextMessage(new JsonArray().add(new JsonObject().put("type", "ping").encode()).encode());
+      Thread.sleep(500);
+    }
+    assertThat(node.node.connections().openFrom(CLIENT)).isZero();
+    clients.forEach(WebSocketClient::close);
+  }
+
+  /**
+   * Opens a bridge socket that subscribes and then reads nothing, and publishes until the node cuts
+   * it off. The socket, if its TCP connection is still open then; null when it is already gone.
+   */
+  private ClientWebSocket cutOff(String token, String session) throws Exception {
     // Bound to its own address, so the node's per-address count shows when the TCP connection is gone;
     // a small fixed receive buffer, so the node's queue fills soon.
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
       .setLocalAddress(CLIENT).setReceiveBufferSize(8 * 1024));
+    clients.add(client);
     Promise<Void> opened = Promise.promise();
     // The handler is in place before connecting: the open frame may come with the handshake.
     ClientWebSocket ws = client.webSocket();
@@ -48,7 +77,7 @@ class UnreadSocketCloseTest extends NodeTestBase {
       if (text.equals("o")) opened.tryComplete();
     });
     ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port())
-      .setURI("/eventbus/123/unread01/websocket")).await();
+      .setURI("/eventbus/123/" + session + "/websocket")).await();
     opened.future().await(10, TimeUnit.SECONDS);
     JsonObject register = new JsonObject().put("type", "register").put("address", "ecb.thread.t-unread")
       .put("headers", member("u1", token));
@@ -72,15 +101,6 @@ class UnreadSocketCloseTest extends NodeTestBase {
       sent += 20;
     }
     assertThat(node.node.bridge().connectionCount()).as("cut off after %d messages", sent).isZero();
-    assertThat(node.node.connections().openFrom(CLIENT)).isEqualTo(1);
-
-    // The client keeps sending (so no idle timeout would help) and never reads: the node drops it anyway.
-    until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (node.node.connections().openFrom(CLIENT) > 0 && System.nanoTime() < until) {
-      ws.writeTextMessage(new JsonArray().add(new JsonObject().put("type", "ping").encode()).encode());
-      Thread.sleep(500);
-    }
-    assertThat(node.node.connections().openFrom(CLIENT)).isZero();
-    client.close();
+    return node.node.connections().openFrom(CLIENT) > 0 ? ws : null;
   }
 }

@@ -1,5 +1,6 @@
 package io.ecb.support;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -50,6 +51,10 @@ public final class BridgeClient {
   /** SockJS heartbeat frames received. */
   public final AtomicInteger heartbeats = new AtomicInteger();
   private final Promise<JsonObject> closed = Promise.promise();
+  /** Guarded by this: while paused, a close waits for the frames read before it (see {@link #resume}). */
+  private boolean paused;
+  private JsonObject closedWhilePaused;
+  private Context closeContext;
 
   private BridgeClient(Vertx vertx, boolean raw) {
     this.vertx = vertx;
@@ -93,10 +98,18 @@ public final class BridgeClient {
     socket.textMessageHandler(text -> onData(text, opened));
     socket.binaryMessageHandler(buffer -> onData(buffer.toString(), opened));
     socket.closeHandler(v -> {
-      closed.tryComplete(new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
-        .put("reason", socket.closeReason()));
-      // A request the socket closed under fails at once, with why, rather than waiting out the test.
-      frames.failReplies("socket closed: " + closed.future().result());
+      JsonObject close = new JsonObject().put("code", (int) (socket.closeStatusCode() == null ? 0 : socket.closeStatusCode()))
+        .put("reason", socket.closeReason());
+      // Vert.x reports the close as soon as the connection ends, even while frames read before it
+      // wait in a paused socket's queue, the SockJS close frame with the server's code among them.
+      synchronized (this) {
+        if (paused) {
+          closedWhilePaused = close;
+          closeContext = Vertx.currentContext();
+          return;
+        }
+      }
+      closedWith(close);
     });
     return socket.connect(options).compose(connected -> {
       pingTimer = vertx.setPeriodic(5000, id -> send(new JsonObject().put("type", "ping")));
@@ -169,11 +182,29 @@ public final class BridgeClient {
 
   /** Stops reading from the socket (a client that cannot keep up), or resumes. */
   public void pause() {
+    synchronized (this) {
+      paused = true;
+    }
     ws.pause();
   }
 
   public void resume() {
+    JsonObject close;
+    Context context;
+    synchronized (this) {
+      paused = false;
+      close = closedWhilePaused;
+      context = closeContext;
+    }
     ws.resume();
+    // After the queued frames, which the socket's context delivers in order once resumed.
+    if (close != null) context.runOnContext(v -> closedWith(close));
+  }
+
+  private void closedWith(JsonObject close) {
+    closed.tryComplete(close);
+    // A request the socket closed under fails at once, with why, rather than waiting out the test.
+    frames.failReplies("socket closed: " + closed.future().result());
   }
 
   public void stopPinging() {
