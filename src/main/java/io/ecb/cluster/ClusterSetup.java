@@ -110,18 +110,17 @@ public final class ClusterSetup {
   }
 
   /**
-   * The socket transport {@code http.transport} names. {@code auto} takes Netty's epoll where it
-   * loads (Linux), which writes a direct buffer by its address where the JDK's channels make a view
-   * per write, and the JDK's NIO elsewhere. {@code io_uring} submits all of an event loop's socket
-   * writes in one system call where epoll makes one per socket, so fan-out costs less CPU per
-   * delivery; it is opt-in while a close-path test has failed once under it, unexplained. It loads
-   * on Linux 5.14 and later unless a seccomp profile (Docker's and containerd's defaults among
-   * them) or {@code kernel.io_uring_disabled} refuses it. A transport named explicitly must load,
-   * or the node does not start.
+   * The socket transport {@code http.transport} names. {@code auto} takes the first that loads:
+   * Netty's io_uring, which submits all of an event loop's socket writes in one system call where
+   * epoll makes one per socket, so fan-out costs less CPU per delivery; then epoll, which writes a
+   * direct buffer by its address where the JDK's channels make a view per write; then the JDK's
+   * NIO. io_uring loads on Linux 5.14 and later unless a seccomp profile (Docker's and
+   * containerd's defaults among them) or {@code kernel.io_uring_disabled} refuses it. A transport
+   * named explicitly must load, or the node does not start.
    */
   static Transport transport(String name) {
     return switch (name) {
-      case "auto" -> loads(Transport.EPOLL) ? Transport.EPOLL : Transport.NIO;
+      case "auto" -> loads(Transport.IO_URING) ? Transport.IO_URING : loads(Transport.EPOLL) ? Transport.EPOLL : Transport.NIO;
       case "io_uring" -> loaded(Transport.IO_URING, name);
       case "epoll" -> loaded(Transport.EPOLL, name);
       case "nio" -> Transport.NIO;

@@ -80,7 +80,7 @@ public final class EcbConfig {
     public final int idleTimeoutSeconds;
     /** An event stream or Channel Sender socket with nothing to send gets a ping this often, so proxies keep it open. */
     public final long keepAliveSeconds;
-    /** The node's socket transport: auto (epoll, else NIO), io_uring, epoll or nio. */
+    /** The node's socket transport: auto (io_uring, else epoll, else NIO), io_uring, epoll or nio. */
     public final String transport;
 
     Http(JsonObject o) {
