@@ -232,7 +232,8 @@ s3() {
   stop_pid "$SERVER_PID"
   local k
   for k in delivered_per_s p50_ms p99_ms p999_ms max_ms lost send_errors sent expected delivered reply_p50_ms reply_p99_ms \
-           stub_add_count stub_add_p50_ms stub_add_p99_ms stub_add_p999_ms target_p99_ms target_met; do
+           stub_add_count stub_add_p50_ms stub_add_p99_ms stub_add_p999_ms send_lag_p50_ms send_lag_p99_ms \
+           to_stub_p50_ms to_stub_p99_ms ecb_webhook_p99_ms target_p99_ms target_met; do
     RES[s3_$k]=$(awk -v k="$k" '/^CHAT / { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$OUT/s3-ecb.log")
   done
 }
@@ -366,6 +367,9 @@ le() { awk -v a="${1:-}" -v b="${2:-}" -v s="${3:-0}" 'BEGIN { if (a == "" || b 
     kv "sendMessage errors" "${RES[s3_send_errors]:--}"
     kv "sendMessage reply p50 / p99 ms" "${RES[s3_reply_p50_ms]:--} / ${RES[s3_reply_p99_ms]:--}"
     kv "stub addThreadMessage count, p50 / p99 / p99.9 ms" "${RES[s3_stub_add_count]:--}, ${RES[s3_stub_add_p50_ms]:--} / ${RES[s3_stub_add_p99_ms]:--} / ${RES[s3_stub_add_p999_ms]:--}"
+    kv "load client's send lag p50 / p99 ms" "${RES[s3_send_lag_p50_ms]:--} / ${RES[s3_send_lag_p99_ms]:--}"
+    kv "intended send -> at the stub p50 / p99 ms" "${RES[s3_to_stub_p50_ms]:--} / ${RES[s3_to_stub_p99_ms]:--}"
+    kv "ECB's addThreadMessage round trip p99 ms (its /metrics)" "${RES[s3_ecb_webhook_p99_ms]:--}"
     kv "target: ECB p99 <= stub p99 + 5 ms" "${RES[s3_p99_ms]:--} <= ${RES[s3_target_p99_ms]:--}: ${RES[s3_target_met]:--}"
   fi
   if [[ " $SCENARIOS " == *" s4 "* ]]; then

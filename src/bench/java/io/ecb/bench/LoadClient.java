@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -207,6 +208,8 @@ public final class LoadClient {
     static final String REPLY = "bench.sent";
     static final String REPLY_MATCH = "\\\"address\\\":\\\"" + REPLY + "\\\"";
     final Recorder replyRecorder = new Recorder(120_000_000L, 3);
+    /** How late after its intended time each send left this client: the client's own share of the latency. */
+    final Recorder sendLag = new Recorder(120_000_000L, 3);
     final AtomicLong sent = new AtomicLong();
     final AtomicLong expected = new AtomicLong();
     final AtomicLong replies = new AtomicLong();
@@ -274,6 +277,44 @@ public final class LoadClient {
         .put("data", new JsonObject().put("messageText", MARK + intended + MARK + c.index + "#" + pad)));
       c.send(new JsonArray().add(new JsonObject().put("type", "send").put("address", "ecb.sendMessage")
         .put("headers", headers).put("body", body).put("replyAddress", REPLY).encode()).encode());
+      sendLag.recordValue(Math.max(1, (System.nanoTime() - intended) / 1000));
+    }
+
+    /**
+     * ECB's own histogram of its addThreadMessage webhook calls ({@code ecb_webhook_seconds_bucket} on
+     * its /metrics, cumulative): upper bound in seconds to count. Empty if it cannot be read.
+     */
+    TreeMap<Double, Long> webhookBuckets() {
+      TreeMap<Double, Long> buckets = new TreeMap<>();
+      HttpClient ecb = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(args.get("host", "127.0.0.1"))
+        .setDefaultPort(args.getInt("port", 8080)));
+      try {
+        String text = ecb.request(HttpMethod.GET, "/metrics").compose(req -> req.send()).compose(resp -> resp.body())
+          .timeout(10, TimeUnit.SECONDS).await().toString();
+        for (String line : text.split("\n")) {
+          if (!line.startsWith("ecb_webhook_seconds_bucket{") || !line.contains("operation=\"addThreadMessage\"")
+            || !line.contains("outcome=\"ok\"")) continue;
+          int le = line.indexOf("le=\"") + 4;
+          String bound = line.substring(le, line.indexOf('"', le));
+          buckets.put(bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound),
+            (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+        }
+      } catch (Exception e) {
+        System.err.println("ECB metrics failed: " + e);
+      } finally {
+        ecb.close();
+      }
+      return buckets;
+    }
+
+    /** The 99th percentile, in ms, of what went into a cumulative histogram between two readings (a bucket's upper bound). */
+    static double p99(TreeMap<Double, Long> before, TreeMap<Double, Long> after) {
+      long total = after.getOrDefault(Double.POSITIVE_INFINITY, 0L) - before.getOrDefault(Double.POSITIVE_INFINITY, 0L);
+      if (total <= 0) return -1;
+      for (var e : after.entrySet()) {
+        if (e.getValue() - before.getOrDefault(e.getKey(), 0L) >= Math.ceil(total * 0.99)) return e.getKey() * 1000;
+      }
+      return -1;
     }
 
     /** The stub's /bench/stats (resets its recorders). */
@@ -304,6 +345,7 @@ public final class LoadClient {
       long total = Math.round(seconds * 1e9 / intervalNs) * n;
       recorder.getIntervalHistogram();
       replyRecorder.getIntervalHistogram();
+      sendLag.getIntervalHistogram();
       received.set(0);
       ownCopies.set(0);
       sent.set(0);
@@ -311,6 +353,7 @@ public final class LoadClient {
       replies.set(0);
       long errorsBefore = sendErrors.get();
       stubStats(); // reset the stub's recorders: what it prints next covers this phase only
+      TreeMap<Double, Long> webhookBefore = webhookBuckets();
       if (!warmup && !slowLogFile.isEmpty()) slow = new StringBuilder();
       long start = System.nanoTime() + 20_000_000L;
       CountDownLatch allSent = new CountDownLatch(1);
@@ -343,6 +386,7 @@ public final class LoadClient {
       while ((received.get() < expected.get() || replies.get() < issued.get()) && System.nanoTime() < drainUntil) Thread.sleep(20);
       Histogram h = recorder.getIntervalHistogram();
       Histogram r = replyRecorder.getIntervalHistogram();
+      Histogram lag = sendLag.getIntervalHistogram();
       StringBuilder log = slow;
       if (log != null) {
         slow = null;
@@ -351,6 +395,8 @@ public final class LoadClient {
         }
       }
       JsonObject stubAll = stubStats();
+      double webhookP99 = p99(webhookBefore, webhookBuckets());
+      JsonObject arrival = stubAll.getJsonObject("arrival", new JsonObject());
       JsonObject add = stubAll.getJsonObject("ops", new JsonObject()).getJsonObject("addThreadMessage", new JsonObject());
       double elapsed = Math.max(seconds, (lastReceiveNanos.get() - start) / 1e9);
       double stubP99 = add.getLong("p99us", 0L) / 1000.0;
@@ -361,12 +407,15 @@ public final class LoadClient {
         "%s threads=%d members=%d interval_ms=%d seconds=%.0f sent=%d expected=%d delivered=%d delivered_per_s=%.0f"
           + " p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f lost=%d send_errors=%d replies=%d own_copies=%d"
           + " reply_p50_ms=%.2f reply_p99_ms=%.2f stub_add_count=%d stub_add_p50_ms=%.3f stub_add_p99_ms=%.3f"
-          + " stub_add_p999_ms=%.3f stub_bad_signatures=%d closed_by_server=%d target_p99_ms=%.2f target_met=%s%n",
+          + " stub_add_p999_ms=%.3f send_lag_p50_ms=%.2f send_lag_p99_ms=%.2f to_stub_p50_ms=%.2f to_stub_p99_ms=%.2f"
+          + " ecb_webhook_p99_ms=%.2f stub_bad_signatures=%d closed_by_server=%d target_p99_ms=%.2f target_met=%s%n",
         warmup ? "CHAT-WARMUP" : "CHAT", (n + 3) / 4, n, intervalNs / 1_000_000, seconds, issued.get(), expected.get(), received.get(),
         received.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, p99, h.getValueAtPercentile(99.9) / 1000.0,
         h.getMaxValue() / 1000.0, lost, errors, replies.get(), ownCopies.get(),
         r.getValueAtPercentile(50) / 1000.0, r.getValueAtPercentile(99) / 1000.0,
         add.getLong("count", 0L), add.getLong("p50us", 0L) / 1000.0, stubP99, add.getLong("p999us", 0L) / 1000.0,
+        lag.getValueAtPercentile(50) / 1000.0, lag.getValueAtPercentile(99) / 1000.0,
+        arrival.getLong("p50us", 0L) / 1000.0, arrival.getLong("p99us", 0L) / 1000.0, webhookP99,
         stubAll.getLong("badSignatures", 0L), closedCount.get(), stubP99 + 5,
         (p99 <= stubP99 + 5 && lost == 0 && errors == 0) ? "yes" : "no");
     }

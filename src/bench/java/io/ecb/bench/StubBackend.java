@@ -47,6 +47,8 @@ public final class StubBackend {
   private final Recorder latency = new Recorder(60_000_000L, 3);
   private final Map<String, Recorder> latencyByOp = new ConcurrentSkipListMap<>();
   private final Map<String, String> threadTokens = new ConcurrentHashMap<>();
+  /** S3: from a message's intended send time (its {@code @@<nanoTime>@@} stamp) to its webhook here. */
+  private final Recorder arrival = new Recorder(60_000_000L, 3);
 
   StubBackend(io.ecb.support.StubBackend stub) {
     this.stub = stub;
@@ -58,7 +60,7 @@ public final class StubBackend {
     stub.router.get("/bench/stats").handler(ctx -> {
       JsonObject ops = new JsonObject();
       latencyByOp.forEach((op, r) -> ops.put(op, stats(r)));
-      ctx.json(stats(latency).put("ops", ops).put("badSignatures", stub.badSignatures()));
+      ctx.json(stats(latency).put("ops", ops).put("arrival", stats(arrival)).put("badSignatures", stub.badSignatures()));
     });
     stub.on("getUserToken", in -> {
       String access = in.getString("accessToken", "");
@@ -69,6 +71,7 @@ public final class StubBackend {
     stub.on("getThreads", in -> ok(new JsonArray()));
     stub.on("getThread", in -> ok(new JsonObject().put("thread", thread(in.getString("threadId"))).put("messages", new JsonArray())));
     stub.on("addThreadMessage", in -> {
+      arrived(in.getJsonObject("message"));
       JsonObject message = in.getJsonObject("message").copy()
         .put("messageId", UUID.randomUUID().toString())
         .put("fromUserId", in.getJsonObject("user", new JsonObject()).getString("userId"))
@@ -127,6 +130,20 @@ public final class StubBackend {
 
   private static Future<Reply> notFound() {
     return Future.succeededFuture(new Reply(404, new JsonObject().put("error", new JsonObject().put("code", "NOT_FOUND").put("message", "unknown"))));
+  }
+
+  /**
+   * Records how long after its intended send time an S3 message reached the backend: client,
+   * bridge and token checks, without the way back. Both processes read the same monotonic clock
+   * (System.nanoTime is CLOCK_MONOTONIC on Linux).
+   */
+  private void arrived(JsonObject message) {
+    Object data = message == null ? null : message.getValue("data");
+    String text = data instanceof JsonObject d ? d.getString("messageText", "") : "";
+    if (!text.startsWith(LoadClient.MARK)) return;
+    long stamp = 0;
+    for (int p = 2; p < text.length() && Character.isDigit(text.charAt(p)); p++) stamp = stamp * 10 + (text.charAt(p) - '0');
+    if (stamp > 0) arrival.recordValue(Math.max(1, (System.nanoTime() - stamp) / 1000));
   }
 
   /** count and p50/p99/p99.9/max in microseconds since the previous call (the recorder resets). */
