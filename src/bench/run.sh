@@ -270,7 +270,7 @@ s4() {
 # ---- run --------------------------------------------------------------------------------------------
 log "mode=$MODE protos=[$PROTOS] scenarios=[$SCENARIOS] server cpu=$SERVER_CPU load cpu=$LOAD_CPU subs=$SUBS rates=$RATES idle=[$IDLE_SIZES] chat threads=$CHAT_THREADS"
 rm -f "$OUT"/public.pem "$OUT"/private.pem "$OUT"/s1-*.log "$OUT"/s2-*.log "$OUT"/s3-*.log "$OUT"/s4-*.log "$OUT"/ecb-s4-*.log
-taskset -c "$LOAD_CPU" java -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
+taskset -c "${STUB_CPU:-$LOAD_CPU}" java -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
 PIDS+=($!)
 wait_url "http://127.0.0.1:$STUB_PORT/bench/stats" 60
 
