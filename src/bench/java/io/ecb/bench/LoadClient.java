@@ -22,8 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.Locale;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -48,6 +48,15 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LoadClient {
 
   static final String MARK = "@@";
+
+  /** The intended send time (nanoTime) an S3 message's text carries after its first {@link #MARK}; -1 if none. */
+  static long stamp(String text) {
+    int i = text.indexOf(MARK);
+    if (i < 0) return -1;
+    long stamp = 0;
+    for (int p = i + 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
+    return stamp;
+  }
 
   /** One client connection. */
   static final class Conn {
@@ -261,14 +270,6 @@ public final class LoadClient {
       }
       received.incrementAndGet();
       lastReceiveNanos.set(now);
-    }
-
-    long stamp(String text) {
-      int i = text.indexOf(MARK);
-      if (i < 0) return -1;
-      long stamp = 0;
-      for (int p = i + 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
-      return stamp;
     }
 
     void send(Conn c, long intended) {

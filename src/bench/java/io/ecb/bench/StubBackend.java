@@ -140,9 +140,7 @@ public final class StubBackend {
   private void arrived(JsonObject message) {
     Object data = message == null ? null : message.getValue("data");
     String text = data instanceof JsonObject d ? d.getString("messageText", "") : "";
-    if (!text.startsWith(LoadClient.MARK)) return;
-    long stamp = 0;
-    for (int p = 2; p < text.length() && Character.isDigit(text.charAt(p)); p++) stamp = stamp * 10 + (text.charAt(p) - '0');
+    long stamp = LoadClient.stamp(text);
     if (stamp > 0) arrival.recordValue(Math.max(1, (System.nanoTime() - stamp) / 1000));
   }
 

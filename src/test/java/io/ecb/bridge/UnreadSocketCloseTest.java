@@ -42,12 +42,9 @@ class UnreadSocketCloseTest extends NodeTestBase {
     // rest, close frame included, after the cut-off; then the close completes as usual and the node
     // closes the TCP connection itself. That is a drop too, but not the one under test: try again
     // until the close frame is stuck.
-    ClientWebSocket ws = null;
-    for (int attempt = 1; ws == null; attempt++) {
-      ws = cutOff(token, "unread0" + attempt);
-      if (ws == null) {
-        assertThat(attempt).as("attempts whose close frame the kernel took at once").isLessThan(5);
-      }
+    ClientWebSocket ws;
+    for (int attempt = 1; (ws = cutOff(token, "unread0" + attempt)) == null; attempt++) {
+      assertThat(attempt).as("attempts whose close frame the kernel took at once").isLessThan(5);
     }
 
     // The client keeps sending (so no idle timeout would help) and never reads: the node drops it anyway.
