@@ -44,7 +44,11 @@ API_KEY=bench-publisher
 # young collection, so history is not copied between survivors; process dirty cards between pauses
 # rather than in them; give back the heap a burst of connecting clients took).
 SERVER_JAVA_OPTS=${SERVER_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC -XX:MaxTenuringThreshold=1 -XX:G1RSetUpdatingPauseTimePercent=1 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"}
-LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx2g -XX:+UseG1GC"}
+# S3's Java load client and the stub backend are instruments, each pinned to the one load core:
+# the serial collector with a small young generation keeps each of their pauses to 1-2 ms (G1 on
+# one core paused them 10-80 ms, and the stub's pauses were outside its handler's timing).
+LOAD_JAVA_OPTS=${LOAD_JAVA_OPTS:-"-Xmx1g -XX:+UseSerialGC -Xmn16m -XX:MaxTenuringThreshold=0"}
+STUB_JAVA_OPTS=${STUB_JAVA_OPTS:-"-Xmx1g -XX:+UseSerialGC -Xmn8m -XX:MaxTenuringThreshold=0"}
 
 # CHAT_*: S3's threads (4 members each, one sendMessage per member per second), measured seconds
 # and unreported warm-up seconds.
@@ -270,7 +274,7 @@ s4() {
 # ---- run --------------------------------------------------------------------------------------------
 log "mode=$MODE protos=[$PROTOS] scenarios=[$SCENARIOS] server cpu=$SERVER_CPU load cpu=$LOAD_CPU subs=$SUBS rates=$RATES idle=[$IDLE_SIZES] chat threads=$CHAT_THREADS"
 rm -f "$OUT"/public.pem "$OUT"/private.pem "$OUT"/s1-*.log "$OUT"/s2-*.log "$OUT"/s3-*.log "$OUT"/s4-*.log "$OUT"/ecb-s4-*.log
-taskset -c "${STUB_CPU:-$LOAD_CPU}" java -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
+taskset -c "${STUB_CPU:-$LOAD_CPU}" java $STUB_JAVA_OPTS -cp "$CP" io.ecb.bench.StubBackend --port=$STUB_PORT --dir="$OUT" --secret=$SECRET >"$OUT/stub.log" 2>&1 &
 PIDS+=($!)
 wait_url "http://127.0.0.1:$STUB_PORT/bench/stats" 60
 

@@ -5,7 +5,6 @@ import io.ecb.support.StubBackend.Reply;
 import io.ecb.support.TestKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Recorder;
@@ -52,7 +51,7 @@ public final class StubBackend {
 
   StubBackend(io.ecb.support.StubBackend stub) {
     this.stub = stub;
-    stub.recordCalls(false).observe((op, nanos) -> {
+    stub.recordCalls(false).keepMessages(false).observe((op, nanos) -> {
       long micros = nanos / 1000;
       latency.recordValue(micros);
       latencyByOp.computeIfAbsent(op, k -> new Recorder(60_000_000L, 3)).recordValue(micros);
@@ -92,7 +91,7 @@ public final class StubBackend {
     Files.writeString(dir.resolve("private.pem"), keys.privatePem);
     Files.writeString(dir.resolve("public.pem"), keys.publicPem);
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    Vertx vertx = LoadClient.vertx(1);
     io.ecb.support.StubBackend stub = new io.ecb.support.StubBackend(vertx, keys, secret);
     new StubBackend(stub);
     stub.start(port).await();
