@@ -1,14 +1,20 @@
 package io.ecb.transport;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.PendingWriteQueue;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -99,5 +105,39 @@ class WebSocketFrameWriterTest {
     // Read: a new pile of payloads is measured from nothing.
     frames.write(bytes(2 * 1024));
     assertThat(frames.full()).isTrue();
+  }
+
+  /**
+   * Frames enter at the frame encoder or the idle-timeout handler, whichever is nearer the socket,
+   * so that no write passes the idle-timeout handler (a promise and a listener per socket). An ECB
+   * node's upgraded pipeline has it first ([idle, wsdecoder, wsencoder, httpEncoder, ...]); a plain
+   * Vert.x server's has it after the encoder.
+   */
+  @Test
+  void framesEnterBelowTheIdleTimeoutHandlerWhereverItSits() {
+    for (boolean idleFirst : new boolean[] {true, false}) {
+      AtomicInteger probed = new AtomicInteger();
+      ChannelOutboundHandlerAdapter probe = new ChannelOutboundHandlerAdapter() {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+          probed.incrementAndGet();
+          super.write(ctx, msg, promise);
+        }
+      };
+      EmbeddedChannel ws = new EmbeddedChannel();
+      if (idleFirst) ws.pipeline().addLast(new IdleStateHandler(0, 0, 60), probe, new WebSocket08FrameEncoder(false));
+      else ws.pipeline().addLast(new WebSocket08FrameEncoder(false), new IdleStateHandler(0, 0, 60), probe);
+      ChannelHandlerContext entry = WebSocketFrameWriter.entry(ws.pipeline());
+      assertThat(entry.handler()).isInstanceOf(idleFirst ? IdleStateHandler.class : WebSocket08FrameEncoder.class);
+
+      WebSocketFrameWriter.at(entry).write(new byte[] {1, 2, 3});
+      ByteBuf written = ws.readOutbound();
+      assertThat(written.readableBytes()).isEqualTo(3);
+      written.release();
+      assertThat(probed).as("writes past the idle-timeout handler, idle first: %s", idleFirst).hasValue(0);
+      ws.finishAndReleaseAll();
+    }
+    assertThat(WebSocketFrameWriter.entry(new EmbeddedChannel(new IdleStateHandler(0, 0, 60)).pipeline()))
+      .as("no frame encoder").isNull();
   }
 }
