@@ -53,10 +53,14 @@ public final class LoadClient {
   /** The intended send time (nanoTime) an S3 message's text carries after its first {@link #MARK}; -1 if none. */
   static long stamp(String text) {
     int i = text.indexOf(MARK);
-    if (i < 0) return -1;
-    long stamp = 0;
-    for (int p = i + 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
-    return stamp;
+    return i < 0 ? -1 : number(text, i + MARK.length());
+  }
+
+  /** The decimal digits of {@code text} from {@code from} on (0 if none). */
+  static long number(String text, int from) {
+    long n = 0;
+    for (int p = from; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) n = n * 10 + (text.charAt(p) - '0');
+    return n;
   }
 
   /** One client connection. */
@@ -253,12 +257,10 @@ public final class LoadClient {
 
     /** A message on ecb.thread.<id> at member {@code c}. */
     void delivered(Conn c, String text) {
+      // "@@<intended>@@<sender>#": the stamp, then the sender after the second mark.
       int i = text.indexOf(MARK);
-      long stamp = 0;
-      int p = i + 2;
-      for (; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) stamp = stamp * 10 + (text.charAt(p) - '0');
-      int sender = 0;
-      for (p += 2; p < text.length() && text.charAt(p) >= '0' && text.charAt(p) <= '9'; p++) sender = sender * 10 + (text.charAt(p) - '0');
+      long stamp = number(text, i + MARK.length());
+      long sender = number(text, text.indexOf(MARK, i + MARK.length()) + MARK.length());
       long now = System.nanoTime();
       if (sender == c.index) {
         ownCopies.incrementAndGet();

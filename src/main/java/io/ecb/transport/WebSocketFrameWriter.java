@@ -66,11 +66,10 @@ public final class WebSocketFrameWriter {
    * Null when the pipeline has no frame encoder.
    */
   static ChannelHandlerContext entry(ChannelPipeline pipeline) {
-    if (pipeline.get(WebSocketFrameEncoder.class) == null) return null;
+    ChannelHandler first = null;
     for (Map.Entry<String, ChannelHandler> e : pipeline) {
-      if (e.getValue() instanceof WebSocketFrameEncoder || e.getValue() instanceof IdleStateHandler) {
-        return pipeline.context(e.getValue());
-      }
+      if (e.getValue() instanceof IdleStateHandler && first == null) first = e.getValue();
+      if (e.getValue() instanceof WebSocketFrameEncoder) return pipeline.context(first != null ? first : e.getValue());
     }
     return null;
   }
