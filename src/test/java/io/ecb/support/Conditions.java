@@ -1,9 +1,12 @@
 package io.ecb.support;
 
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /** Waiting for state a test can observe but not be told about. */
@@ -24,6 +27,25 @@ public final class Conditions {
       throw new AssertionError("timed out waiting until " + what, e);
     } finally {
       vertx.cancelTimer(timer);
+    }
+  }
+
+  /**
+   * The result of {@code step}, waiting at most 20 s. A step that never completes fails the test
+   * by its name, with every thread's stack on stderr, where a bare {@code await()} would stop the
+   * test until its class's timeout and say nothing of where it stood.
+   */
+  public static <T> T within(Future<T> step, String what) {
+    try {
+      return step.await(20, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      StringBuilder dump = new StringBuilder("no answer within 20 s: " + what + "\n");
+      for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+        dump.append('"').append(t.getKey().getName()).append("\" ").append(t.getKey().getState()).append('\n');
+        for (StackTraceElement frame : t.getValue()) dump.append("    at ").append(frame).append('\n');
+      }
+      System.err.print(dump);
+      throw new AssertionError("no answer within 20 s: " + what);
     }
   }
 }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import static io.ecb.support.Conditions.within;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -65,7 +66,8 @@ class ChannelSenderTest extends ClusterTestBase {
   // ---- helpers -------------------------------------------------------------------------------
 
   private HttpResponse<Buffer> post(int node, String path, JsonObject body) {
-    return http.post(ports.get(node), "127.0.0.1", path).putHeader("Authorization", "Bearer " + KEY).sendJsonObject(body).await();
+    return within(http.post(ports.get(node), "127.0.0.1", path).putHeader("Authorization", "Bearer " + KEY).sendJsonObject(body),
+      "POST " + path + " on node " + node);
   }
 
   /** {@code {channel_ref, channel_secret}} of a new channel created through {@code node}. */
@@ -138,7 +140,7 @@ class ChannelSenderTest extends ClusterTestBase {
     }
 
     void send(String text) {
-      ws.writeTextMessage(text).await();
+      within(ws.writeTextMessage(text), "sending " + text);
     }
 
     /** Close code and reason, e.g. "1001/3009". */
@@ -152,7 +154,7 @@ class ChannelSenderTest extends ClusterTestBase {
   }
 
   private Client connect(int node, String ref) {
-    return new Client(wsClient.connect(ports.get(node), "127.0.0.1", "/ext/socket?channel=" + ref).await());
+    return new Client(within(wsClient.connect(ports.get(node), "127.0.0.1", "/ext/socket?channel=" + ref), "WebSocket connect to node " + node));
   }
 
   /** Connects and authenticates; asserts the AuthOk frame. */
@@ -437,7 +439,7 @@ class ChannelSenderTest extends ClusterTestBase {
     if (secret != null) o.putHeader("Authorization", "Bearer " + secret);
     // The handler is attached on the event loop as the request is sent, before its response can
     // be read: attached later from this thread, the first chunk could already be gone.
-    return httpClient.request(o).compose(req -> req.send().map(res -> res.handler(handler))).await();
+    return within(httpClient.request(o).compose(req -> req.send().map(res -> res.handler(handler))), "SSE open on node " + node);
   }
 
   /** "status x-error-code body" of a refused SSE request. */
@@ -445,8 +447,8 @@ class ChannelSenderTest extends ClusterTestBase {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setPort(ports.get(node)).setHost("127.0.0.1")
       .setURI("/ext/sse" + query);
     if (secret != null) o.putHeader("Authorization", "Bearer " + secret);
-    return httpClient.request(o).compose(req -> req.send())
-      .compose(res -> res.body().map(b -> res.statusCode() + " " + res.getHeader("x-error-code") + " " + b)).await();
+    return within(httpClient.request(o).compose(req -> req.send())
+      .compose(res -> res.body().map(b -> res.statusCode() + " " + res.getHeader("x-error-code") + " " + b)), "SSE request " + query + " on node " + node);
   }
 
   @Test
@@ -465,13 +467,13 @@ class ChannelSenderTest extends ClusterTestBase {
     assertThat(inbox.nextArray()).isEqualTo(frame("s1", "c-s1", new JsonObject().put("a", 1)));
     deliver(0, message(ref, "s2", 2));
     assertThat(inbox.nextArray()).isEqualTo(frame("s2", "c-s2", 2));
-    res.request().connection().close().await();
+    within(res.request().connection().close(), "closing the SSE connection");
 
     // Both were acked once written: a socket now gets only the next message.
     Client c = authenticated(0, ch);
     deliver(0, message(ref, "s3", 3));
     assertThat(c.nextArray().getString(0)).isEqualTo("s3");
-    c.ws.close().await();
+    within(c.ws.close(), "closing the WebSocket");
 
     assertThat(sseError(0, "", ch.getString("channel_secret"))).isEqualTo("400 3006 {\"error\":\"3006\"}");
     assertThat(sseError(0, "?channel=" + ref, "1:SFMyNTY.x.y")).isEqualTo("401 3008 {\"error\":\"3008\"}");
