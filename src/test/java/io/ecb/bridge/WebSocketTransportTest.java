@@ -6,6 +6,7 @@ import io.ecb.transport.SockJsCodec;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocketClient;
@@ -81,8 +82,11 @@ class WebSocketTransportTest {
     }).listen(0, "127.0.0.1").await();
     LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
     WebSocketClient client = vertx.createWebSocketClient();
-    // The handler is set as the connection completes, on its event loop, before any frame is read.
-    client.connect(server.actualPort(), "127.0.0.1", "/").map(ws -> ws.handler(b -> messages.add(b.toString()))).await();
+    // The handler is in place before connecting: the server writes as soon as it has upgraded, and
+    // those frames can arrive with the handshake, before a connect() callback would run.
+    ClientWebSocket ws = client.webSocket();
+    ws.handler(b -> messages.add(b.toString()));
+    ws.connect(server.actualPort(), "127.0.0.1", "/").await();
     assertThat(fastPath.future().await())
       .as("WebSocketTransport found the WebSocket's connection (Vert.x internals it relies on are unchanged)").isTrue();
     List<String> out = new java.util.ArrayList<>();
