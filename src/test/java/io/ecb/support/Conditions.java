@@ -12,6 +12,9 @@ import java.util.function.BooleanSupplier;
 /** Waiting for state a test can observe but not be told about. */
 public final class Conditions {
 
+  /** How long a test waits for anything before failing. */
+  private static final long WAIT_SECONDS = 20;
+
   private Conditions() {
   }
 
@@ -22,7 +25,7 @@ public final class Conditions {
       if (condition.getAsBoolean()) done.tryComplete();
     });
     try {
-      done.future().timeout(20, TimeUnit.SECONDS).await();
+      done.future().timeout(WAIT_SECONDS, TimeUnit.SECONDS).await();
     } catch (RuntimeException e) {
       throw new AssertionError("timed out waiting until " + what, e);
     } finally {
@@ -37,15 +40,16 @@ public final class Conditions {
    */
   public static <T> T within(Future<T> step, String what) {
     try {
-      return step.await(20, TimeUnit.SECONDS);
+      return step.await(WAIT_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      StringBuilder dump = new StringBuilder("no answer within 20 s: " + what + "\n");
+      String failure = "no answer within " + WAIT_SECONDS + " s: " + what;
+      StringBuilder dump = new StringBuilder(failure).append('\n');
       for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
         dump.append('"').append(t.getKey().getName()).append("\" ").append(t.getKey().getState()).append('\n');
         for (StackTraceElement frame : t.getValue()) dump.append("    at ").append(frame).append('\n');
       }
       System.err.print(dump);
-      throw new AssertionError("no answer within 20 s: " + what);
+      throw new AssertionError(failure);
     }
   }
 }

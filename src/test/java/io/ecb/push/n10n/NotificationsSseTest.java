@@ -108,9 +108,14 @@ class NotificationsSseTest extends ClusterTestBase {
     return new JsonObject().put("app", APP).put("item", item).put("wsid", wsid).put("offset", offset);
   }
 
-  private static void assertUpdate(Sse.Event e, String item, long wsid, long offset) {
+  /** The update {@code e} carries, asserting it is one. */
+  private static JsonObject updateOf(Sse.Event e) {
     assertThat(e.event()).isEqualTo("update");
-    assertThat(new JsonObject(e.data())).isEqualTo(update(item, wsid, offset));
+    return new JsonObject(e.data());
+  }
+
+  private static void assertUpdate(Sse.Event e, String item, long wsid, long offset) {
+    assertThat(updateOf(e)).isEqualTo(update(item, wsid, offset));
   }
 
   /**
@@ -120,11 +125,7 @@ class NotificationsSseTest extends ClusterTestBase {
    */
   private static void assertUpdates(Sse sse, JsonObject... updates) {
     List<JsonObject> got = new ArrayList<>();
-    for (int i = 0; i < updates.length; i++) {
-      Sse.Event e = sse.next();
-      assertThat(e.event()).isEqualTo("update");
-      got.add(new JsonObject(e.data()));
-    }
+    for (int i = 0; i < updates.length; i++) got.add(updateOf(sse.next()));
     assertThat(got).containsExactlyInAnyOrder(updates);
   }
 

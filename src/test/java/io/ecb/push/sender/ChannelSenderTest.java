@@ -448,7 +448,8 @@ class ChannelSenderTest extends ClusterTestBase {
       .setURI("/ext/sse" + query);
     if (secret != null) o.putHeader("Authorization", "Bearer " + secret);
     return within(httpClient.request(o).compose(req -> req.send())
-      .compose(res -> res.body().map(b -> res.statusCode() + " " + res.getHeader("x-error-code") + " " + b)), "SSE request " + query + " on node " + node);
+        .compose(res -> res.body().map(b -> res.statusCode() + " " + res.getHeader("x-error-code") + " " + b)),
+      "SSE request " + query + " on node " + node);
   }
 
   @Test
