@@ -7,10 +7,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Logger;
 
@@ -48,6 +46,16 @@ abstract class SenderConnection {
   static final String REPLACED = "3009";
   static final String RETRY_LATER = "3050";
 
+  /** An acked message: how many queue reads had started when its removal was asked for, and whether that removal is done. */
+  private static final class Acked {
+    final long readsBefore;
+    boolean removed;
+
+    Acked(long readsBefore) {
+      this.readsBefore = readsBefore;
+    }
+  }
+
   /** A sent message awaiting its Ack. */
   private static final class InFlight {
     final JsonObject message;
@@ -70,8 +78,16 @@ abstract class SenderConnection {
   final String ref;
   final String id = UUID.randomUUID().toString();
   private final Map<String, InFlight> inFlight = new LinkedHashMap<>();
-  /** Acked message ids whose removal from the Hazelcast queue is still under way (not to be resent meanwhile). */
-  private final Set<String> acking = new HashSet<>();
+  /**
+   * Acked message ids, oldest first, not to be sent again: kept until a read of the queue that
+   * started after their removal was asked for has answered (an earlier read may still list them,
+   * and its answer can come after the removal's, as Hazelcast answers on more than one thread),
+   * and the last maxPending of them always (a message's event can arrive after a read sent it).
+   */
+  private final Map<String, Acked> acked = new LinkedHashMap<>();
+  /** Queue reads started by {@link #resync()}, and the newest whose answer was used. */
+  private long readsStarted;
+  private long readUsed;
   private ChannelSecrets.Claims claims;
   private long connectedAt;
   private MessageConsumer<JsonObject> consumer;
@@ -176,9 +192,25 @@ abstract class SenderConnection {
 
   /** Sends what is in the channel's queue and not already in flight here (also repairs any race with a delivery). */
   private void resync() {
+    long read = ++readsStarted;
     profile.store.pending(ref).onSuccess(list -> {
+      if (read < readUsed) return; // a newer read has answered already
+      readUsed = read;
+      forgetAcked(read);
       for (JsonObject m : list) deliver(m, true);
     }).onFailure(e -> LOG.fine("pending read failed for " + ref + ": " + e));
+  }
+
+  /** Drops the oldest acked ids beyond maxPending that the answer of queue read {@code read} no longer lists. */
+  private void forgetAcked(long read) {
+    int excess = acked.size() - profile.config.maxPending();
+    for (var it = acked.values().iterator(); excess > 0 && it.hasNext(); ) {
+      Acked a = it.next();
+      if (a.removed && a.readsBefore < read) {
+        it.remove();
+        excess--;
+      }
+    }
   }
 
   // ---- delivery ----------------------------------------------------------------------------
@@ -186,7 +218,7 @@ abstract class SenderConnection {
   /** Sends {@code m} ({@code {mid, cid, event, data}}) unless it is already awaiting its ack here. */
   final void deliver(JsonObject m, boolean stored) {
     String mid = m.getString("mid");
-    if (!live || inFlight.containsKey(mid) || acking.contains(mid)) return;
+    if (!live || inFlight.containsKey(mid) || acked.containsKey(mid)) return;
     InFlight f = new InFlight(m, stored, profile.config.initialRedeliveryMs());
     inFlight.put(mid, f);
     if (inFlight.size() > profile.config.maxPending()) {
@@ -235,8 +267,12 @@ abstract class SenderConnection {
     if (f != null && f.timer >= 0) vertx.cancelTimer(f.timer);
     if (f != null && !f.stored) return;
     // Acks for messages sent by an earlier connection are honoured too: the id is removed from the queue.
-    acking.add(mid);
-    profile.store.remove(ref, mid).onComplete(ar -> acking.remove(mid));
+    Acked a = new Acked(readsStarted);
+    acked.put(mid, a);
+    profile.store.remove(ref, mid).onComplete(ar -> {
+      if (ar.succeeded()) a.removed = true;
+      else acked.remove(mid, a); // still queued: the next read sends it again
+    });
   }
 
   /**
