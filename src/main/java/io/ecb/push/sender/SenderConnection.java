@@ -38,6 +38,8 @@ abstract class SenderConnection {
    * listeners; the message is queued in Hazelcast all the same, and the repair sends it.
    */
   private static final long FIRST_RESYNC_MS = 250;
+  /** Acked ids kept whatever the reads, against a message's event arriving after a read sent it. */
+  private static final int RECENT_ACKS = 32;
 
   /** Close reasons of the protocol (the WebSocket close reason text). */
   static final String NORMAL = "3000";
@@ -82,7 +84,8 @@ abstract class SenderConnection {
    * Acked message ids, oldest first, not to be sent again: kept until a read of the queue that
    * started after their removal was asked for has answered (an earlier read may still list them,
    * and its answer can come after the removal's, as Hazelcast answers on more than one thread),
-   * and the last maxPending of them always (a message's event can arrive after a read sent it).
+   * and the last {@link #RECENT_ACKS} of them always (a message's event can arrive after a read
+   * sent it).
    */
   private final Map<String, Acked> acked = new LinkedHashMap<>();
   /** Queue reads started by {@link #resync()}, and the newest whose answer was used. */
@@ -201,9 +204,9 @@ abstract class SenderConnection {
     }).onFailure(e -> LOG.fine("pending read failed for " + ref + ": " + e));
   }
 
-  /** Drops the oldest acked ids beyond maxPending that the answer of queue read {@code read} no longer lists. */
+  /** Drops the oldest acked ids beyond {@link #RECENT_ACKS} that the answer of queue read {@code read} no longer lists. */
   private void forgetAcked(long read) {
-    int excess = acked.size() - profile.config.maxPending();
+    int excess = acked.size() - RECENT_ACKS;
     for (var it = acked.values().iterator(); excess > 0 && it.hasNext(); ) {
       Acked a = it.next();
       if (a.removed && a.readsBefore < read) {
