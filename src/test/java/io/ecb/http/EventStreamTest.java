@@ -25,8 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.TimeUnit;
 
+import static io.ecb.support.Conditions.within;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -90,20 +90,11 @@ class EventStreamTest extends NodeTestBase {
     }
 
     Event nextEvent() {
-      return within(next());
+      return within(next(), "the next event");
     }
 
     void close() {
       client.close().await();
-    }
-  }
-
-  /** Waits for a future, failing the test after 10 s instead of hanging until the class timeout. */
-  static <T> T within(Future<T> f) {
-    try {
-      return f.await(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("nothing within 10 s", e);
     }
   }
 
@@ -122,11 +113,11 @@ class EventStreamTest extends NodeTestBase {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(node.port())
       .setURI("/api/v1/events?" + query);
     if (lastEventId != null) options.addHeader("Last-Event-ID", lastEventId);
-    HttpClientResponse response = within(SseClient.open(client, options, null, sse.stream)).response;
+    HttpClientResponse response = within(SseClient.open(client, options, null, sse.stream), "the stream's response").response;
     sse.response = response;
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.getHeader("Content-Type")).startsWith("text/event-stream");
-    within(Future.fromCompletionStage(sse.stream.firstBytes));
+    within(Future.fromCompletionStage(sse.stream.firstBytes), "the stream's first bytes");
     return sse;
   }
 
@@ -264,7 +255,7 @@ class EventStreamTest extends NodeTestBase {
     try {
       HttpClientResponse resp = within(client.request(new RequestOptions().setHost("127.0.0.1").setPort(node.port())
           .setURI("/api/v1/events?user=true").addHeader("Authorization", "Bearer " + backend.userToken("u5")))
-        .compose(req -> req.send()));
+        .compose(req -> req.send()), "the stream's response");
       resp.exceptionHandler(e -> { });
       assertThat(resp.statusCode()).isEqualTo(200);
       assertThat(resp.getHeader("Content-Type")).startsWith("text/event-stream");
@@ -423,11 +414,11 @@ class EventStreamTest extends NodeTestBase {
         .putHeader("Authorization", "Bearer " + backend.userToken("u2")).putHeader("X-Thread-Token", token)
         .sendJsonObject(new JsonObject().put("message", new JsonObject().put("type", "text")
           .put("data", new JsonObject().put("messageText", "first"))));
-      within(webhookArrived.future());
+      within(webhookArrived.future(), "the addThreadMessage webhook");
       Sse sse = open("access_token=" + enc(backend.userToken("u1")) + "&thread=" + enc(token), null);
       try {
         opened.complete();
-        assertThat(within(send).statusCode()).isEqualTo(200);
+        assertThat(within(send, "the send's answer").statusCode()).isEqualTo(200);
         assertMessage(sse.nextEvent(), threadId, 1, "first");
       } finally {
         sse.close();
@@ -451,7 +442,7 @@ class EventStreamTest extends NodeTestBase {
             .sendJsonObject(new JsonObject().put("message", new JsonObject().put("type", "text")
               .put("data", new JsonObject().put("messageText", "m" + n)))));
         }
-        within(Future.all(sends));
+        within(Future.all(sends), "the sends' answers");
         for (long offset = 1; offset <= 5; offset++) {
           assertThat(sse.nextEvent().data().getLong("offset")).as(threadId).isEqualTo(offset);
         }

@@ -77,7 +77,8 @@ class ChannelSenderTest extends ClusterTestBase {
     return r.bodyAsJsonObject();
   }
 
-  private static JsonObject message(String ref, String mid, Object data) {
+  /** A deliver_message body (also SenderResyncTest's). */
+  static JsonObject message(String ref, String mid, Object data) {
     return new JsonObject().put("message_id", mid).put("correlation_id", "c-" + mid).put("event_name", "event.test")
       .put("message_data", data).put("channel_ref", ref);
   }

@@ -3,14 +3,12 @@ package io.ecb.push.sender;
 import io.ecb.support.ClusterTestBase;
 import io.ecb.support.SseClient;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -47,9 +45,7 @@ class SenderResyncTest extends ClusterTestBase {
   }
 
   private void deliver(String ref, String mid) {
-    JsonObject m = new JsonObject().put("message_id", mid).put("correlation_id", "c-" + mid).put("event_name", "event.test")
-      .put("message_data", mid).put("channel_ref", ref);
-    assertThat(post("/ext/channel/deliver_message", m).statusCode()).isEqualTo(202);
+    assertThat(post("/ext/channel/deliver_message", ChannelSenderTest.message(ref, mid, mid)).statusCode()).isEqualTo(202);
   }
 
   @Test
@@ -68,10 +64,9 @@ class SenderResyncTest extends ClusterTestBase {
       if (distinct.size() == MESSAGES) all.tryComplete();
     });
     HttpClient client = vertx.createHttpClient();
-    RequestOptions open = new RequestOptions().setMethod(HttpMethod.GET).setPort(port(1)).setHost("127.0.0.1")
+    RequestOptions open = new RequestOptions().setPort(port(1)).setHost("127.0.0.1")
       .setURI("/ext/sse?channel=" + ref).putHeader("Authorization", "Bearer " + channel.getString("channel_secret"));
-    HttpClientResponse res = within(client.request(open).compose(req -> req.send().map(r -> r.handler(sse::feed))), "SSE open");
-    assertThat(res.statusCode()).isEqualTo(200);
+    assertThat(within(SseClient.open(client, open, null, sse), "SSE open").status).isEqualTo(200);
 
     List<String> sent = new ArrayList<>();
     for (int i = 0; i < MESSAGES; i++) {
