@@ -43,6 +43,8 @@ final class EngineSession {
 
   final SocketIoServer server;
   final String sid;
+  /** Which of the server's sweep slices sees to this session. */
+  final int slice;
   /** Failed token checks are limited per connection too: past the budget the connection ends. */
   final Caller caller;
   final Context context;
@@ -68,9 +70,10 @@ final class EngineSession {
   /** Until a namespace is joined: when the connection is closed for joining none. */
   private volatile long connectDeadline;
 
-  EngineSession(SocketIoServer server, String sid, SocketAddress remote) {
+  EngineSession(SocketIoServer server, String sid, SocketAddress remote, int slice) {
     this.server = server;
     this.sid = sid;
+    this.slice = slice;
     Context current = Vertx.currentContext();
     this.context = current instanceof ContextInternal c ? c.unwrap() : current;
     // Not at once: the refused check's answer (CONNECT_ERROR or ack RATE_LIMITED) is written in
@@ -377,7 +380,7 @@ final class EngineSession {
   void close(short code, String reason) {
     if (closed) return;
     closed = true;
-    server.sessions.remove(sid);
+    server.forget(this);
     namespaces.closeAll();
     polling.clear();
     polling.respond(List.of(Frame.of(new byte[]{EngineIo.CLOSE})));

@@ -31,9 +31,13 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -76,8 +80,17 @@ public final class SocketIoServer implements Module {
   public final LongAdder slowConsumers = new LongAdder();
   public final LongAdder protocolErrors = new LongAdder();
   private volatile boolean draining;
-  /** How often pings, pong deadlines and upgrade timeouts are checked. */
+  /** How often each session's pings, pong deadlines, upgrade timeouts and checkpoint are seen to. */
   static final long SWEEP_MS = 1_000;
+  /**
+   * The sweep visits one slice of the sessions at a time, each slice once per {@link #SWEEP_MS}:
+   * a checkpoint or ping due on every socket at once would otherwise be a thousand writes in one
+   * task, and every payload arriving meanwhile would wait for them.
+   */
+  private static final int SLICES = 50;
+  private final List<Set<EngineSession>> slices = new ArrayList<>(SLICES);
+  private final AtomicInteger nextSlice = new AtomicInteger();
+  private int sweptSlice;
   private final Periodic sweeper;
 
   public SocketIoServer(Vertx vertx, ChatService chat, Fanout fanout, StreamLog log, ChannelNotifyProfile notify, EcbConfig config) {
@@ -90,7 +103,8 @@ public final class SocketIoServer implements Module {
     this.maxPayload = config.http.maxFrameBytes;
     this.maxSubscriptions = config.limits.subscriptionsPerConnection;
     this.outboundBytes = config.limits.outboundQueueBytes;
-    this.sweeper = new Periodic(vertx, SWEEP_MS, this::sweep);
+    for (int i = 0; i < SLICES; i++) slices.add(ConcurrentHashMap.newKeySet());
+    this.sweeper = new Periodic(vertx, SWEEP_MS / SLICES, this::sweep);
     // Every call into ChatService is here, with the tokens each takes.
     this.operations = Map.of(
       "getUserToken", (c, t, b) -> chat.getUserToken(c, b),
@@ -231,8 +245,9 @@ public final class SocketIoServer implements Module {
   private void newSession(SocketAddress remote, java.util.function.Consumer<EngineSession> open) {
     byte[] id = new byte[15];
     RANDOM.nextBytes(id);
-    EngineSession session = new EngineSession(this, B64.encodeToString(id), remote);
+    EngineSession session = new EngineSession(this, B64.encodeToString(id), remote, Math.floorMod(nextSlice.getAndIncrement(), SLICES));
     sessions.put(session.sid, session);
+    slices.get(session.slice).add(session);
     open.accept(session);
   }
 
@@ -282,10 +297,20 @@ public final class SocketIoServer implements Module {
 
   // ---- node-wide
 
-  /** Sends due pings and ends sessions whose pong or upgrade is overdue; runs every {@link #SWEEP_MS}. */
+  /** A session that ended. */
+  void forget(EngineSession session) {
+    sessions.remove(session.sid);
+    slices.get(session.slice).remove(session);
+  }
+
+  /**
+   * Sends the next slice's due pings and checkpoints and ends its sessions whose pong or upgrade is
+   * overdue; runs {@link #SLICES} times per {@link #SWEEP_MS}.
+   */
   void sweep() {
+    sweptSlice = (sweptSlice + 1) % SLICES;
     long now = System.currentTimeMillis();
-    for (EngineSession s : sessions.values()) {
+    for (EngineSession s : slices.get(sweptSlice)) {
       if (s.due(now)) s.onContext(() -> s.tick(System.currentTimeMillis()));
     }
   }

@@ -248,6 +248,57 @@ class SocketIoProtocolTest extends NodeTestBase {
       .setURI("/socket.io/?EIO=4&transport=websocket")).await();
   }
 
+  /** A text frame and when it arrived. */
+  private record Arrival(long nanos, String text) {
+  }
+
+  @Test
+  void checkpointsDueOnManySocketsAtOnceGoOutSpreadOverTheSweep() throws Exception {
+    // Thirty sockets follow one stream, so one payload makes a checkpoint due on each at the
+    // same moment; sent in one task, they would hold up every payload behind them.
+    int sockets = 30;
+    List<LinkedBlockingQueue<Arrival>> ins = new ArrayList<>();
+    for (int i = 0; i < sockets; i++) {
+      LinkedBlockingQueue<Arrival> in = new LinkedBlockingQueue<>();
+      ClientWebSocket ws = webSockets.webSocket();
+      ws.textMessageHandler(text -> in.add(new Arrival(System.nanoTime(), text)));
+      ws.connect(new WebSocketConnectOptions().setPort(node.port()).setHost("127.0.0.1")
+        .setURI("/socket.io/?EIO=4&transport=websocket")).await();
+      assertThat(next(in).text()).startsWith("0{");
+      ws.writeTextMessage(connectWith(backend.userToken("u-spread"))).await();
+      assertThat(next(in).text()).startsWith("40/chat,");
+      ws.writeTextMessage("42/chat,1[\"subscribe\",{\"address\":\"ecb.user.u-spread\"}]").await();
+      assertThat(next(in).text()).startsWith("43/chat,1[");
+      ins.add(in);
+    }
+    long offset = node.node.publisher().publish(Streams.user("u-spread"), new JsonObject().put("kind", "notification")).await().offset();
+
+    long first = Long.MAX_VALUE;
+    long last = Long.MIN_VALUE;
+    for (LinkedBlockingQueue<Arrival> in : ins) {
+      Arrival a = next(in);
+      while (checkpointOffset(a.text()) < offset) a = next(in);
+      first = Math.min(first, a.nanos());
+      last = Math.max(last, a.nanos());
+    }
+    assertThat(TimeUnit.NANOSECONDS.toMillis(last - first)).as("ms between the first and the last checkpoint")
+      .isBetween(SocketIoServer.SWEEP_MS / 4, SocketIoServer.SWEEP_MS * 3);
+  }
+
+  private static Arrival next(LinkedBlockingQueue<Arrival> in) throws InterruptedException {
+    Arrival a = in.poll(10, TimeUnit.SECONDS);
+    assertThat(a).as("a frame within 10 s").isNotNull();
+    return a;
+  }
+
+  /** The offset an {@code ecb.offsets} event gives its socket's one stream; -1 for any other frame. */
+  private static long checkpointOffset(String frame) {
+    if (!frame.startsWith("42/chat,")) return -1;
+    JsonArray event = new JsonArray(frame.substring("42/chat,".length()));
+    if (!ChatNamespace.OFFSETS_EVENT.equals(event.getString(0))) return -1;
+    return new JsonArray(event.getString(1)).getJsonObject(0).getLong("o");
+  }
+
   @Test
   void aWebSocketPacketPastMaxPayloadClosesTheConnection() {
     LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
