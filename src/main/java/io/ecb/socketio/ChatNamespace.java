@@ -59,8 +59,18 @@ final class ChatNamespace extends Namespace {
   private final Map<String, Position> positions = new HashMap<>(2);
   /** Socket.IO's private session id: a client that reconnects with it (and its offset) is recovered. */
   private String pid;
-  /** A position moved since the last checkpoint. */
+  /** A position moved, or a stream was followed or left, since the last checkpoint. */
   private boolean dirty;
+  /** A payload was written since the sweep last looked: the stream is still flowing. */
+  private boolean flowing;
+  /** When the last checkpoint went out. */
+  private long checkpointAt;
+  /**
+   * While payloads keep flowing, how often at most a checkpoint goes out: each is a frame to every
+   * socket, and one a second would be a twentieth of a busy stream's frames. What arrived after
+   * the last checkpoint comes again on a recovery, so this bounds how much does.
+   */
+  static final long FLOWING_CHECKPOINT_MS = 5_000;
   /** While a recovery is under way, live payloads wait here; null otherwise. */
   private List<Delivery> held;
   /** What the recovery found missed, sent right after the CONNECT answer. */
@@ -87,9 +97,10 @@ final class ChatNamespace extends Namespace {
   /*
    * Connection-state recovery. socket.io-client 4.6+ keeps the last string that ends an event's
    * arguments as its offset, and sends it back with the pid when it reconnects. Stream payloads
-   * are built once per node and cannot carry one socket's position, so the socket gets, at most
-   * once a second while payloads flow, an "ecb.offsets" event whose argument lists every stream it
-   * follows with the last offset written to it (and the threadToken to follow it again). The
+   * are built once per node and cannot carry one socket's position, so the socket gets an
+   * "ecb.offsets" event whose argument lists every stream it follows with the last offset written
+   * to it (and the threadToken to follow it again): about a second after its payloads pause, and
+   * every FLOWING_CHECKPOINT_MS while they keep coming. The
    * transport keeps order, so a client that has a checkpoint has everything written before it.
    * On reconnect, each stream is authorized and followed again and its history read from there:
    * if every stream recovers, the client gets its pid back (socket.recovered === true) and the
@@ -216,6 +227,7 @@ final class ChatNamespace extends Namespace {
     if (p == null) return;
     p.offset = d.offset;
     p.epoch = d.epoch;
+    flowing = true;
     if (!dirty) {
       dirty = true;
       session.checkpointDue();
@@ -225,7 +237,16 @@ final class ChatNamespace extends Namespace {
   @Override
   void checkpoint() {
     if (!dirty || closed || !connected) return;
+    long now = System.currentTimeMillis();
+    if (flowing && now - checkpointAt < FLOWING_CHECKPOINT_MS) {
+      // Sent once the payloads pause for a sweep, or once the last checkpoint is old enough.
+      flowing = false;
+      session.checkpointDue();
+      return;
+    }
+    flowing = false;
     dirty = false;
+    checkpointAt = now;
     JsonArray all = new JsonArray();
     for (Position p : positions.values()) {
       JsonObject e = new JsonObject().put("a", p.address).put("o", p.offset).put("e", p.epoch);
