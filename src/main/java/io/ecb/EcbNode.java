@@ -79,8 +79,8 @@ public final class EcbNode {
     this.connections = new ConnectionGuard(config, clientAddress);
     Engine engine = new HazelcastEngine(vertx, config.history);
     StreamLog log = engine.streams();
-    this.publisher = new Publisher(vertx, log);
     this.fanout = new Fanout(vertx, log, config.history.gapWaitMs, config.delivery.lingerMs, config.delivery.lingerFollowers);
+    this.publisher = new Publisher(vertx, log, fanout);
     this.backend = new BackendClient(vertx, config.backend);
     this.presence = new ThreadPresence(engine.presence(), publisher, fanout);
     this.chat = new ChatService(vertx, tokens, backend, publisher,

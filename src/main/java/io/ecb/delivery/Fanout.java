@@ -130,6 +130,16 @@ public final class Fanout {
   }
 
   /**
+   * A payload this node has just stored with its offset: delivered to the stream's followers here,
+   * in offset order, as its event-bus copy would be. That copy, arriving later, finds the offset
+   * delivered and is dropped.
+   */
+  public void deliverStored(String stream, Buffer payload, long offset, String epoch) {
+    StreamFanout f = streams.get(stream);
+    if (f != null) f.numbered(new Delivery(stream, Streams.address(stream), payload, offset, epoch));
+  }
+
+  /**
    * Delivers an unnumbered payload now to this node's followers of the streams {@code accept}
    * matches (only those following as {@code userId} when it is not null), each follower at most
    * once even when it follows several of those streams; returns how many it reached.

@@ -9,16 +9,26 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Publishes payloads to a stream: stores them in the stream's history with their offset, then
- * publishes them on the clustered event bus, where each node's {@link Fanout} picks them up.
+ * publishes them on the clustered event bus, where each node's {@link Fanout} picks them up. This
+ * node's own followers get a stored payload straight away, without the event bus's hop; the copy
+ * that reaches this node's consumer afterwards finds its offset delivered and is dropped.
  */
 public final class Publisher {
 
   private final Vertx vertx;
   private final StreamLog log;
+  /** This node's fanout; null for a publisher that has no followers beside it. */
+  private final Fanout local;
 
-  public Publisher(Vertx vertx, StreamLog log) {
+  public Publisher(Vertx vertx, StreamLog log, Fanout local) {
     this.vertx = vertx;
     this.log = log;
+    this.local = local;
+  }
+
+  /** A publisher whose payloads reach followers only through the event bus. */
+  public Publisher(Vertx vertx, StreamLog log) {
+    this(vertx, log, null);
   }
 
   public StreamLog log() {
@@ -27,10 +37,13 @@ public final class Publisher {
 
   /** Stores and publishes; the result carries the payload's offset and epoch. */
   public Future<StreamLog.Appended> publish(String stream, JsonObject payload) {
-    return log.append(stream, payload.encode()).onSuccess(a ->
-      vertx.eventBus().publish(Streams.address(stream), Buffer.buffer(a.json()), new DeliveryOptions()
+    return log.append(stream, payload.encode()).onSuccess(a -> {
+      Buffer stored = Buffer.buffer(a.json());
+      if (local != null) local.deliverStored(stream, stored, a.offset(), a.epoch());
+      vertx.eventBus().publish(Streams.address(stream), stored, new DeliveryOptions()
         .addHeader("offset", Long.toString(a.offset()))
-        .addHeader("epoch", a.epoch())));
+        .addHeader("epoch", a.epoch()));
+    });
   }
 
   /** Publishes without storing or numbering, for payloads not worth recovering (typing). */

@@ -78,7 +78,11 @@ final class StreamFanout {
       dispatch(new Delivery(stream, m.address(), m.body(), 0, null), m.headers().get("userId"));
       return;
     }
-    Delivery d = new Delivery(stream, m.address(), m.body(), Long.parseLong(offsetHeader), m.headers().get("epoch"));
+    numbered(new Delivery(stream, m.address(), m.body(), Long.parseLong(offsetHeader), m.headers().get("epoch")));
+  }
+
+  /** A stored payload, from the event bus or from this node's publisher, whichever comes first. */
+  synchronized void numbered(Delivery d) {
     if (!positioned) beforePosition.add(d);
     else accept(d);
   }
