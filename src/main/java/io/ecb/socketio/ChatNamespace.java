@@ -100,8 +100,8 @@ final class ChatNamespace extends Namespace {
    * are built once per node and cannot carry one socket's position, so the socket gets an
    * "ecb.offsets" event whose argument lists every stream it follows with the last offset written
    * to it (and the threadToken to follow it again): about a second after its payloads pause, and
-   * every FLOWING_CHECKPOINT_MS while they keep coming. The
-   * transport keeps order, so a client that has a checkpoint has everything written before it.
+   * every FLOWING_CHECKPOINT_MS while they keep coming. The transport keeps order, so a client
+   * that has a checkpoint has everything written before it.
    * On reconnect, each stream is authorized and followed again and its history read from there:
    * if every stream recovers, the client gets its pid back (socket.recovered === true) and the
    * missed payloads, in order, before any live one; payloads that arrived after the checkpoint
