@@ -235,9 +235,8 @@ final class ChatNamespace extends Namespace {
   }
 
   @Override
-  void checkpoint() {
+  void checkpoint(long now) {
     if (!dirty || closed || !connected) return;
-    long now = System.currentTimeMillis();
     if (flowing && now - checkpointAt < FLOWING_CHECKPOINT_MS) {
       // Sent once the payloads pause for a sweep, or once the last checkpoint is old enough.
       flowing = false;

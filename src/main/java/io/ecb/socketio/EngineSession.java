@@ -328,7 +328,7 @@ final class EngineSession {
     }
     if (checkpointDue) {
       checkpointDue = false;
-      namespaces.checkpoint();
+      namespaces.checkpoint(now);
     }
     if (probing != null && now > probing.upgradeDeadline) {
       probing.close();

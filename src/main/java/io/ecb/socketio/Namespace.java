@@ -62,8 +62,8 @@ abstract class Namespace implements Connection {
   void afterConnect() {
   }
 
-  /** Called by the session's sweep after {@link EngineSession#checkpointDue()}. */
-  void checkpoint() {
+  /** Called by the session's sweep after {@link EngineSession#checkpointDue()}, at {@code now} (ms). */
+  void checkpoint(long now) {
   }
 
   /** Acks from any thread: the packet is sent on the session's event loop. */

@@ -104,8 +104,8 @@ final class Namespaces {
   }
 
   /** Lets each joined namespace send its checkpoint. */
-  void checkpoint() {
-    joined.values().forEach(Namespace::checkpoint);
+  void checkpoint(long now) {
+    joined.values().forEach(ns -> ns.checkpoint(now));
   }
 
   /** The session ended: every namespace stops following its streams. */
