@@ -26,11 +26,6 @@ public final class Publisher {
     this.local = local;
   }
 
-  /** A publisher whose payloads reach followers only through the event bus. */
-  public Publisher(Vertx vertx, StreamLog log) {
-    this(vertx, log, null);
-  }
-
   public StreamLog log() {
     return log;
   }

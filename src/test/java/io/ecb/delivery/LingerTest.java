@@ -30,7 +30,7 @@ class LingerTest {
   private static final int PAYLOADS = 12;
   private final Vertx vertx = Vertx.vertx();
   private final StreamLog log = new MemoryStreamLog(vertx, new EcbConfig(ConfigLoader.defaults()).history);
-  private final Publisher publisher = new Publisher(vertx, log);
+  private final Publisher publisher = new Publisher(vertx, log, null);
   private final String stream = "test:" + UUID.randomUUID();
   private final Context loop = vertx.getOrCreateContext();
 
