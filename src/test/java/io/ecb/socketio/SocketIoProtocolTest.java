@@ -5,6 +5,7 @@ import io.ecb.support.NodeTestBase;
 import io.ecb.support.TestKeys;
 import io.ecb.support.TestNode;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
@@ -241,8 +242,12 @@ class SocketIoProtocolTest extends NodeTestBase {
    * once (the open packet) arrives before them.
    */
   private WebSocket webSocket(WebSocketClient client, int port, LinkedBlockingQueue<String> in, Promise<Short> closed) {
+    return webSocket(client, port, in::add, closed);
+  }
+
+  private WebSocket webSocket(WebSocketClient client, int port, Handler<String> text, Promise<Short> closed) {
     ClientWebSocket ws = client.webSocket();
-    ws.textMessageHandler(in::add);
+    ws.textMessageHandler(text);
     ws.closeHandler(v -> closed.tryComplete(ws.closeStatusCode()));
     return ws.connect(new WebSocketConnectOptions().setPort(port).setHost("127.0.0.1")
       .setURI("/socket.io/?EIO=4&transport=websocket")).await();
@@ -260,10 +265,7 @@ class SocketIoProtocolTest extends NodeTestBase {
     List<LinkedBlockingQueue<Arrival>> ins = new ArrayList<>();
     for (int i = 0; i < sockets; i++) {
       LinkedBlockingQueue<Arrival> in = new LinkedBlockingQueue<>();
-      ClientWebSocket ws = webSockets.webSocket();
-      ws.textMessageHandler(text -> in.add(new Arrival(System.nanoTime(), text)));
-      ws.connect(new WebSocketConnectOptions().setPort(node.port()).setHost("127.0.0.1")
-        .setURI("/socket.io/?EIO=4&transport=websocket")).await();
+      WebSocket ws = webSocket(webSockets, node.port(), text -> in.add(new Arrival(System.nanoTime(), text)), Promise.promise());
       assertThat(next(in).text()).startsWith("0{");
       ws.writeTextMessage(connectWith(backend.userToken("u-spread"))).await();
       assertThat(next(in).text()).startsWith("40/chat,");
