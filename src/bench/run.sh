@@ -61,6 +61,7 @@ case "$MODE" in
 esac
 RATES=${S2_RATES:-$RATES}   # e.g. S2_RATES=20,50 to repeat the low rates only
 SUBS=${S2_SUBS:-$SUBS}      # e.g. S2_SUBS=10: deliveries cost little, each message's own path shows
+FANOUT_WARMUP=${S2_WARMUP:-$FANOUT_WARMUP}   # e.g. S2_WARMUP=300: every code path compiled, even at 20 msg/s
 PER_LOAD_PROCESS=5000   # these machines cap open files at 20,000 per process
 # ECB accepts limits.connectionsPerIp (1,000) connections per client address: S1's load processes
 # spread theirs over 5 source addresses each (127.0.0.10 up), S2's 1,000 and S3's 2,000 over 4.

@@ -391,7 +391,7 @@ async function main() {
     const pass = p99 <= p99Limit && lost === 0 && errors === 0 && parseErrors === 0;
     console.log(`${warmup ? 'WARMUP' : 'STEP'} proto=${proto} subs=${conns.length} rate=${rate} offered=${rate * conns.length}`
       + ` delivered_per_s=${(received / Math.max(seconds, (lastReceive - start) / 1e9)).toFixed(0)}`
-      + ` p50_ms=${ms(all, 50)} p99_ms=${ms(all, 99)} p999_ms=${ms(all, 99.9)} max_ms=${(all.maxValue / 1000).toFixed(2)}`
+      + ` p1_ms=${ms(all, 1)} p50_ms=${ms(all, 50)} p99_ms=${ms(all, 99)} p999_ms=${ms(all, 99.9)} max_ms=${(all.maxValue / 1000).toFixed(2)}`
       + ` parsed_subs=${sampled} parsed_p50_ms=${ms(parsed, 50)} parsed_p99_ms=${ms(parsed, 99)} parse_errors=${parseErrors}`
       + ` lost=${lost} publish_errors=${errors}`
       + ` server_us_per_delivery=${received ? ((srvSeconds * 1e6) / received).toFixed(2) : '-'}`
