@@ -101,9 +101,22 @@ public final class ClientAddress {
     return false;
   }
 
+  /** Whether any proxy is trusted: without one, every request's client address is its TCP peer. */
+  public boolean trustsProxies() {
+    return !trusted.isEmpty();
+  }
+
   /** The client address of {@code request} (see the class comment). */
   public SocketAddress resolve(HttpServerRequest request) {
-    return resolve(request.remoteAddress(), request.headers());
+    return resolve(peer(request), request.headers());
+  }
+
+  /**
+   * The TCP peer, from the connection: Vert.x Web's request wrapper would compute its forwarding
+   * information (scheme, host, address) for every request that asked.
+   */
+  private static SocketAddress peer(HttpServerRequest request) {
+    return request.connection().remoteAddress();
   }
 
   /** The client address of a request from {@code peer} carrying {@code headers}. */
@@ -127,8 +140,8 @@ public final class ClientAddress {
   }
 
   /**
-   * The router's first handler: notes every request's client address for {@link #of}, before any
-   * other handler needs it.
+   * The router's first handler where a proxy is trusted: notes every request's client address for
+   * {@link #of}, before any other handler needs it.
    */
   public Handler<RoutingContext> handler() {
     return ctx -> {
@@ -143,7 +156,7 @@ public final class ClientAddress {
    */
   public static SocketAddress of(RoutingContext ctx) {
     SocketAddress noted = ctx.get(KEY);
-    return noted != null ? noted : ctx.request().remoteAddress();
+    return noted != null ? noted : peer(ctx.request());
   }
 
   // ---- parsing

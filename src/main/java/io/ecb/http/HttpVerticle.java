@@ -67,8 +67,10 @@ public final class HttpVerticle extends VerticleBase {
   /** Every route the node serves; /openapi.json describes each of them. */
   public static Router router(Vertx vertx, ClientAddress clientAddress, List<Module> modules) {
     Router router = Router.router(vertx);
-    // First: every handler after it may ask for the request's client address.
-    router.route().handler(clientAddress.handler());
+    // First: every handler after it may ask for the request's client address. Without a trusted
+    // proxy that is the TCP peer, which ClientAddress.of reads when asked, so no request pays for
+    // a route that would only note it.
+    if (clientAddress.trustsProxies()) router.route().handler(clientAddress.handler());
     // In the node's order: a module's catch-all routes come after the routes of those before it.
     for (Module m : modules) m.mount(router);
     router.get("/openapi.json").handler(ctx -> ctx.response()
