@@ -287,6 +287,59 @@ class SocketIoProtocolTest extends NodeTestBase {
       .isBetween(SocketIoServer.SWEEP_MS / 4, SocketIoServer.SWEEP_MS * 3);
   }
 
+  @Test
+  void aCheckpointAfterLeavingAndFollowingAStreamAgainGivesTheNewPosition() throws Exception {
+    // Another socket keeps following the stream, so the node's fanout of it outlives the first
+    // socket's unsubscribe: the socket rejoins a fanout that kept delivering while it was away.
+    LinkedBlockingQueue<String> other = new LinkedBlockingQueue<>();
+    WebSocket keeper = webSocket(webSockets, node.port(), other, Promise.promise());
+    LinkedBlockingQueue<String> in = new LinkedBlockingQueue<>();
+    WebSocket ws = webSocket(webSockets, node.port(), in, Promise.promise());
+    for (WebSocket w : List.of(keeper, ws)) {
+      LinkedBlockingQueue<String> q = w == ws ? in : other;
+      assertThat(q.poll(10, TimeUnit.SECONDS)).startsWith("0{");
+      w.writeTextMessage(connectWith(backend.userToken("u-again"))).await();
+      assertThat(q.poll(10, TimeUnit.SECONDS)).startsWith("40/chat,");
+      w.writeTextMessage("42/chat,1[\"subscribe\",{\"address\":\"ecb.user.u-again\"}]").await();
+      assertThat(q.poll(10, TimeUnit.SECONDS)).startsWith("43/chat,1[");
+    }
+    String stream = Streams.user("u-again");
+    JsonObject payload = new JsonObject().put("kind", "notification");
+    long first = node.node.publisher().publish(stream, payload).await().offset();
+    awaitNotification(in, first);
+    ws.writeTextMessage("42/chat,2[\"unsubscribe\",{\"address\":\"ecb.user.u-again\"}]").await();
+    awaitFrame(in, "43/chat,2[");
+    node.node.publisher().publish(stream, payload).await();
+    ws.writeTextMessage("42/chat,3[\"subscribe\",{\"address\":\"ecb.user.u-again\"}]").await();
+    awaitFrame(in, "43/chat,3[");
+    long last = node.node.publisher().publish(stream, payload).await().offset();
+    awaitNotification(in, last);
+    String frame = in.poll(10, TimeUnit.SECONDS);
+    while (frame != null && checkpointOffset(frame) < 0) frame = in.poll(10, TimeUnit.SECONDS);
+    assertThat(frame).as("a checkpoint after the last payload").isNotNull();
+    assertThat(checkpointOffset(frame)).isEqualTo(last);
+  }
+
+  /** Reads frames up to one that starts with {@code prefix} (checkpoints may come before it). */
+  private static void awaitFrame(LinkedBlockingQueue<String> in, String prefix) throws InterruptedException {
+    String frame;
+    do {
+      frame = in.poll(10, TimeUnit.SECONDS);
+      assertThat(frame).as("a frame starting " + prefix).isNotNull();
+    } while (!frame.startsWith(prefix));
+  }
+
+  /** Reads frames up to the notification at {@code offset}. */
+  private static void awaitNotification(LinkedBlockingQueue<String> in, long offset) throws InterruptedException {
+    while (true) {
+      String frame = in.poll(10, TimeUnit.SECONDS);
+      assertThat(frame).as("the notification at offset " + offset).isNotNull();
+      if (!frame.startsWith("42/chat,") || checkpointOffset(frame) >= 0) continue;
+      JsonArray event = new JsonArray(frame.substring("42/chat,".length()));
+      if (event.getJsonObject(1).getLong("offset") == offset) return;
+    }
+  }
+
   private static Arrival next(LinkedBlockingQueue<Arrival> in) throws InterruptedException {
     Arrival a = in.poll(10, TimeUnit.SECONDS);
     assertThat(a).as("a frame within 10 s").isNotNull();
