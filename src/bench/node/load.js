@@ -170,8 +170,15 @@ async function main() {
   let closed = 0;
   const conns = [];
 
+  // Per message of the current step, by its index: when its first and its last delivery came.
+  let stepStart = 0, stepInterval = 1, firstUs = new Float64Array(0), lastUs = new Float64Array(0);
   const record = (c, stamp, now, hist) => {
     const us = Math.max(1, Math.round((now - stamp) / 1000));
+    const k = Math.round((stamp - stepStart) / stepInterval);
+    if (k >= 0 && k < firstUs.length) {
+      if (firstUs[k] === 0 || us < firstUs[k]) firstUs[k] = us;
+      if (us > lastUs[k]) lastUs[k] = us;
+    }
     hist.recordValue(Math.min(us, 120e6));
     received++;
     c.step++;
@@ -362,6 +369,8 @@ async function main() {
     for (const c of conns) c.step = 0;
     const closedBefore = closed;
     const start = nowNs() + 20e6;
+    stepStart = start; stepInterval = 1e9 / rate;
+    firstUs = new Float64Array(total); lastUs = new Float64Array(total);
     const cores0 = coreTimes(), load0 = process.cpuUsage(), srv0 = serverPids.map((p) => procCpuSeconds(p, clkTck));
     const published = new Promise((r) => pub.once('message', r));
     pub.postMessage({ rate, total, start });
@@ -388,10 +397,16 @@ async function main() {
       for (const c of conns) { const miss = total - c.step; if (miss > 0) { short++; worst = Math.max(worst, miss); } }
       console.log(`LOSS connections_short=${short} worst_connection_missing=${worst} closed_during_step=${closed - closedBefore}`);
     }
+    // Over the step's messages: how soon each reached its first socket, and how late its last.
+    const perMessage = (a, q) => {
+      const got = Array.from(a).filter((v) => v > 0).sort((x, y) => x - y);
+      return got.length ? (got[Math.min(got.length - 1, Math.floor(q * got.length))] / 1000).toFixed(2) : '-';
+    };
     const pass = p99 <= p99Limit && lost === 0 && errors === 0 && parseErrors === 0;
     console.log(`${warmup ? 'WARMUP' : 'STEP'} proto=${proto} subs=${conns.length} rate=${rate} offered=${rate * conns.length}`
       + ` delivered_per_s=${(received / Math.max(seconds, (lastReceive - start) / 1e9)).toFixed(0)}`
       + ` p1_ms=${ms(all, 1)} p50_ms=${ms(all, 50)} p99_ms=${ms(all, 99)} p999_ms=${ms(all, 99.9)} max_ms=${(all.maxValue / 1000).toFixed(2)}`
+      + ` first_p50_ms=${perMessage(firstUs, 0.5)} first_p90_ms=${perMessage(firstUs, 0.9)} last_p50_ms=${perMessage(lastUs, 0.5)} last_p90_ms=${perMessage(lastUs, 0.9)}`
       + ` parsed_subs=${sampled} parsed_p50_ms=${ms(parsed, 50)} parsed_p99_ms=${ms(parsed, 99)} parse_errors=${parseErrors}`
       + ` lost=${lost} publish_errors=${errors}`
       + ` server_us_per_delivery=${received ? ((srvSeconds * 1e6) / received).toFixed(2) : '-'}`
