@@ -132,11 +132,16 @@ public final class Fanout {
   /**
    * A payload this node has just stored with its offset: delivered to the stream's followers here,
    * in offset order, as its event-bus copy would be. That copy, arriving later, finds the offset
-   * delivered and is dropped.
+   * delivered and is dropped. The followers owned by this thread's event loop are written on this
+   * thread once {@code meanwhile} (the publish to the other nodes) has run, rather than behind
+   * whatever the loop does next (for a publish request, its HTTP response).
    */
-  public void deliverStored(String stream, Buffer payload, long offset, String epoch) {
+  public void deliverStored(String stream, Buffer payload, long offset, String epoch, Runnable meanwhile) {
     StreamFanout f = streams.get(stream);
-    if (f != null) f.numbered(new Delivery(stream, Streams.address(stream), payload, offset, epoch));
+    loops.deliverHere(() -> {
+      if (f != null) f.numbered(new Delivery(stream, Streams.address(stream), payload, offset, epoch));
+      meanwhile.run();
+    });
   }
 
   /**

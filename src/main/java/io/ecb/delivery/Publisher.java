@@ -10,8 +10,10 @@ import io.vertx.core.json.JsonObject;
 /**
  * Publishes payloads to a stream: stores them in the stream's history with their offset, then
  * publishes them on the clustered event bus, where each node's {@link Fanout} picks them up. This
- * node's own followers get a stored payload straight away, without the event bus's hop; the copy
- * that reaches this node's consumer afterwards finds its offset delivered and is dropped.
+ * node's own followers get a stored payload straight away, without the event bus's hop (those on
+ * the publishing event loop right after the publish to the other nodes, before the publish's result
+ * is handed on); the copy that reaches this node's consumer afterwards finds its offset delivered
+ * and is dropped.
  */
 public final class Publisher {
 
@@ -34,10 +36,11 @@ public final class Publisher {
   public Future<StreamLog.Appended> publish(String stream, JsonObject payload) {
     return log.append(stream, payload.encode()).onSuccess(a -> {
       Buffer stored = Buffer.buffer(a.json());
-      if (local != null) local.deliverStored(stream, stored, a.offset(), a.epoch());
-      vertx.eventBus().publish(Streams.address(stream), stored, new DeliveryOptions()
+      Runnable others = () -> vertx.eventBus().publish(Streams.address(stream), stored, new DeliveryOptions()
         .addHeader("offset", Long.toString(a.offset()))
         .addHeader("epoch", a.epoch()));
+      if (local != null) local.deliverStored(stream, stored, a.offset(), a.epoch(), others);
+      else others.run();
     });
   }
 

@@ -164,6 +164,7 @@ final class StreamFanout {
   private void dispatch(Delivery d, String onlyUser) {
     int v = version.get();
     if (v != groupsVersion) {
+      fanout.loops.queueFromNow();
       for (LoopDelivery.LoopGroup g : groups) g.flush();
       // Read after the version: every change counted in v is in the map.
       groups = fanout.loops.group(subscribers);
