@@ -31,7 +31,7 @@ final class LoopDelivery {
   }
 
   /** While {@link #deliverHere} runs on this thread: the groups of this loop whose payloads it writes out after. */
-  private static final ThreadLocal<List<LoopGroup>> HERE = new ThreadLocal<>();
+  private final ThreadLocal<List<LoopGroup>> dueHere = new ThreadLocal<>();
 
   /**
    * Runs {@code offers}, then writes out at once, on this thread, what they queued for followers
@@ -41,13 +41,14 @@ final class LoopDelivery {
    */
   void deliverHere(Runnable offers) {
     List<LoopGroup> due = new ArrayList<>(1);
-    HERE.set(due);
+    dueHere.set(due);
     try {
       offers.run();
     } finally {
-      HERE.remove();
+      // Even when an offer or the publish failed: a group left out would wait for a drain forever.
+      dueHere.remove();
+      for (LoopGroup g : due) g.drain();
     }
-    for (LoopGroup g : due) g.drain();
   }
 
   /**
@@ -56,7 +57,7 @@ final class LoopDelivery {
    * the replaced groups still have queued.
    */
   void queueFromNow() {
-    HERE.remove();
+    dueHere.remove();
   }
 
   /**
@@ -153,11 +154,11 @@ final class LoopDelivery {
         if (drainScheduled) return;
         drainScheduled = true;
       }
-      List<LoopGroup> here;
+      List<LoopGroup> due;
       if (wait > 0) {
         ((ContextInternal) loop).nettyEventLoop().schedule(this::drainSoon, wait, TimeUnit.NANOSECONDS);
-      } else if ((here = HERE.get()) != null && ((ContextInternal) loop).nettyEventLoop().inEventLoop()) {
-        here.add(this);
+      } else if ((due = dueHere.get()) != null && ((ContextInternal) loop).nettyEventLoop().inEventLoop()) {
+        due.add(this);
       } else {
         drainSoon();
       }
