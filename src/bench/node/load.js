@@ -398,15 +398,14 @@ async function main() {
       console.log(`LOSS connections_short=${short} worst_connection_missing=${worst} closed_during_step=${closed - closedBefore}`);
     }
     // Over the step's messages: how soon each reached its first socket, and how late its last.
-    const perMessage = (a, q) => {
-      const got = Array.from(a).filter((v) => v > 0).sort((x, y) => x - y);
-      return got.length ? (got[Math.min(got.length - 1, Math.floor(q * got.length))] / 1000).toFixed(2) : '-';
-    };
+    const sortedTimes = (a) => Array.from(a).filter((v) => v > 0).sort((x, y) => x - y);
+    const at = (sorted, q) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000).toFixed(2) : '-');
+    const firsts = sortedTimes(firstUs), lasts = sortedTimes(lastUs);
     const pass = p99 <= p99Limit && lost === 0 && errors === 0 && parseErrors === 0;
     console.log(`${warmup ? 'WARMUP' : 'STEP'} proto=${proto} subs=${conns.length} rate=${rate} offered=${rate * conns.length}`
       + ` delivered_per_s=${(received / Math.max(seconds, (lastReceive - start) / 1e9)).toFixed(0)}`
       + ` p1_ms=${ms(all, 1)} p50_ms=${ms(all, 50)} p99_ms=${ms(all, 99)} p999_ms=${ms(all, 99.9)} max_ms=${(all.maxValue / 1000).toFixed(2)}`
-      + ` first_p50_ms=${perMessage(firstUs, 0.5)} first_p90_ms=${perMessage(firstUs, 0.9)} last_p50_ms=${perMessage(lastUs, 0.5)} last_p90_ms=${perMessage(lastUs, 0.9)}`
+      + ` first_p50_ms=${at(firsts, 0.5)} first_p90_ms=${at(firsts, 0.9)} last_p50_ms=${at(lasts, 0.5)} last_p90_ms=${at(lasts, 0.9)}`
       + ` parsed_subs=${sampled} parsed_p50_ms=${ms(parsed, 50)} parsed_p99_ms=${ms(parsed, 99)} parse_errors=${parseErrors}`
       + ` lost=${lost} publish_errors=${errors}`
       + ` server_us_per_delivery=${received ? ((srvSeconds * 1e6) / received).toFixed(2) : '-'}`

@@ -138,8 +138,12 @@ public final class Fanout {
    */
   public void deliverStored(String stream, Buffer payload, long offset, String epoch, Runnable meanwhile) {
     StreamFanout f = streams.get(stream);
+    if (f == null) {
+      meanwhile.run();
+      return;
+    }
     loops.deliverHere(() -> {
-      if (f != null) f.numbered(new Delivery(stream, Streams.address(stream), payload, offset, epoch));
+      f.numbered(new Delivery(stream, Streams.address(stream), payload, offset, epoch));
       meanwhile.run();
     });
   }
