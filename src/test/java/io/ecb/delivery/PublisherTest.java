@@ -28,6 +28,7 @@ class PublisherTest extends NodeTestBase {
     final List<Long> offsets = new ArrayList<>();
     final List<Thread> threads = new ArrayList<>();
     final CountDownLatch got;
+    final CountDownLatch gotFirst = new CountDownLatch(1);
 
     Follower(Context loop, int expected) {
       this.loop = loop;
@@ -39,6 +40,7 @@ class PublisherTest extends NodeTestBase {
       offsets.add(delivery.offset);
       threads.add(Thread.currentThread());
       got.countDown();
+      gotFirst.countDown();
     }
 
     @Override
@@ -69,8 +71,10 @@ class PublisherTest extends NodeTestBase {
     fanout.subscribe(stream, "remote", remote).await();
 
     // The first payload after a change of followers goes through the loop's queue, behind what the
-    // groups it replaces may still hold.
+    // groups it replaces may still hold: the measured ones start once it is written everywhere.
     publisher.publish(stream, new JsonObject().put("n", 1)).await();
+    assertThat(local.gotFirst.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(remote.gotFirst.await(10, TimeUnit.SECONDS)).isTrue();
     List<List<Long>> seenAtResult = new ArrayList<>();
     for (int i = 2; i <= 3; i++) {
       Promise<Void> published = Promise.promise();
