@@ -70,6 +70,23 @@ class SocketTransportTest extends ClusterTestBase {
     assertThat(servedOn("nio")).isEqualTo(Transport.NIO.implementation().getClass());
   }
 
+  /** Netty reads the ring size once, when its io_uring classes load: the node sets it before they do. */
+  @Test
+  void theIoUringRingIsSixteenEntriesUnlessTheOperatorSetIt() {
+    String before = System.getProperty(ClusterSetup.RING_PROPERTY);
+    try {
+      System.clearProperty(ClusterSetup.RING_PROPERTY);
+      ClusterSetup.transport("auto");
+      assertThat(System.getProperty(ClusterSetup.RING_PROPERTY)).isEqualTo("16");
+      System.setProperty(ClusterSetup.RING_PROPERTY, "64");
+      ClusterSetup.transport("auto");
+      assertThat(System.getProperty(ClusterSetup.RING_PROPERTY)).isEqualTo("64");
+    } finally {
+      if (before == null) System.clearProperty(ClusterSetup.RING_PROPERTY);
+      else System.setProperty(ClusterSetup.RING_PROPERTY, before);
+    }
+  }
+
   @Test
   void anUnknownTransportRefusesToStartAndSaysWhy() {
     assertThatThrownBy(() -> TestNode.start(config("kqueue")).await())
