@@ -46,6 +46,8 @@ public final class Fanout {
   final Vertx vertx;
   final StreamLog log;
   private volatile FollowListener follows;
+  /** The last {@link StreamFanout.Follower#order()} given; under the lock on {@code streams}. */
+  private long lastFollow;
   final long gapWaitMs;
   private final Map<String, StreamFanout> streams = new ConcurrentHashMap<>();
 
@@ -79,8 +81,10 @@ public final class Fanout {
     synchronized (streams) {
       StreamFanout f = streams.computeIfAbsent(stream, s -> new StreamFanout(this, s));
       String user = userId == null ? "" : userId;
-      String before = f.subscribers.put(subscriber, user);
+      StreamFanout.Follower was = f.subscribers.get(subscriber);
+      f.subscribers.put(subscriber, new StreamFanout.Follower(user, was != null ? was.order() : ++lastFollow));
       f.version.incrementAndGet();
+      String before = was == null ? null : was.user();
       if (!user.equals(before)) {
         if (before != null) counted(f, before, -1);
         counted(f, user, 1);
@@ -93,9 +97,9 @@ public final class Fanout {
     synchronized (streams) {
       StreamFanout f = streams.get(stream);
       if (f == null) return;
-      String user = f.subscribers.remove(subscriber);
+      StreamFanout.Follower was = f.subscribers.remove(subscriber);
       f.version.incrementAndGet();
-      if (user != null) counted(f, user, -1);
+      if (was != null) counted(f, was.user(), -1);
       if (f.subscribers.isEmpty()) {
         streams.remove(stream);
         f.consumer.unregister();
@@ -160,8 +164,8 @@ public final class Fanout {
     for (StreamFanout f : streams.values()) {
       if (!accept.test(f.stream)) continue;
       Delivery d = new Delivery(f.stream, Streams.address(f.stream), payload, 0, null);
-      for (Map.Entry<Connection, String> e : f.subscribers.entrySet()) {
-        if (userId != null && !userId.equals(e.getValue()) || !reached.add(e.getKey())) continue;
+      for (Map.Entry<Connection, StreamFanout.Follower> e : f.subscribers.entrySet()) {
+        if (userId != null && !userId.equals(e.getValue().user()) || !reached.add(e.getKey())) continue;
         handover.deliver(e.getKey(), d);
         n++;
       }

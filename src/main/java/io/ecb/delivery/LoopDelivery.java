@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,13 +130,14 @@ final class LoopDelivery {
     private long lastOffer;
     private long gapNanos = Long.MAX_VALUE;
 
-    LoopGroup(Context loop, List<Map.Entry<Connection, String>> members) {
+    LoopGroup(Context loop, List<Map.Entry<Connection, StreamFanout.Follower>> members) {
       this.loop = loop;
       this.subscribers = new Connection[members.size()];
       this.users = new String[members.size()];
+      members.sort(Comparator.comparingLong(m -> m.getValue().order()));
       for (int i = 0; i < subscribers.length; i++) {
         subscribers[i] = members.get(i).getKey();
-        users[i] = members.get(i).getValue();
+        users[i] = members.get(i).getValue().user();
       }
       lingerNanos = loop != null && linger.millis() > 0 && subscribers.length >= linger.followers()
         ? TimeUnit.MILLISECONDS.toNanos(linger.millis()) : 0;
@@ -257,9 +259,10 @@ final class LoopDelivery {
     }
   }
 
-  LoopGroup[] group(Map<Connection, String> subscribers) {
-    Map<Context, List<Map.Entry<Connection, String>>> byLoop = new HashMap<>();
-    for (Map.Entry<Connection, String> e : subscribers.entrySet()) {
+  /** The followers by event loop, each loop's in the order they followed ({@link StreamFanout.Follower}). */
+  LoopGroup[] group(Map<Connection, StreamFanout.Follower> subscribers) {
+    Map<Context, List<Map.Entry<Connection, StreamFanout.Follower>>> byLoop = new HashMap<>();
+    for (Map.Entry<Connection, StreamFanout.Follower> e : subscribers.entrySet()) {
       byLoop.computeIfAbsent(loopOf(e.getKey().context()), c -> new ArrayList<>()).add(Map.entry(e.getKey(), e.getValue()));
     }
     List<LoopGroup> groups = new ArrayList<>();
