@@ -23,6 +23,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class StreamFanout {
 
+  /**
+   * A follower's user ({@code ""} for none) and its place in the node's order of follows, by
+   * which the fan-out writes to it: connections that followed one after another were mostly
+   * accepted one after another too, so their objects tend to lie near one another in memory: a
+   * fan-out to 1,000 sockets walking them in that order rather than in hash order spent about 7%
+   * less CPU per delivery, and its last socket had its frame 0.4-1.4 ms sooner
+   * (src/bench/README.md, sixteenth set).
+   */
+  record Follower(String user, long order) {
+  }
+
   private final Fanout fanout;
   private final Vertx vertx;
   private final StreamLog log;
@@ -161,17 +172,6 @@ final class StreamFanout {
    * event loop. Runs under this object's lock, so the queues get the stream in order; a group
    * replaced after a change of followers has its task queued on the loop before the new one's.
    */
-  /**
-   * A follower's user ({@code ""} for none) and its place in the node's order of follows, by
-   * which the fan-out writes to it: connections that followed one after another were mostly
-   * accepted one after another too, so their objects tend to lie near one another in memory: a
-   * fan-out to 1,000 sockets walking them in that order rather than in hash order spent about 7%
-   * less CPU per delivery, and its last socket had its frame 0.4-1.4 ms sooner
-   * (src/bench/README.md, sixteenth set).
-   */
-  record Follower(String user, long order) {
-  }
-
   private void dispatch(Delivery d, String onlyUser) {
     int v = version.get();
     if (v != groupsVersion) {
