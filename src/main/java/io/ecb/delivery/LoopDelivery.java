@@ -134,7 +134,6 @@ final class LoopDelivery {
       this.loop = loop;
       this.subscribers = new Connection[members.size()];
       this.users = new String[members.size()];
-      members.sort(Comparator.comparingLong(m -> m.getValue().order()));
       for (int i = 0; i < subscribers.length; i++) {
         subscribers[i] = members.get(i).getKey();
         users[i] = members.get(i).getValue().user();
@@ -266,7 +265,10 @@ final class LoopDelivery {
       byLoop.computeIfAbsent(loopOf(e.getKey().context()), c -> new ArrayList<>()).add(Map.entry(e.getKey(), e.getValue()));
     }
     List<LoopGroup> groups = new ArrayList<>();
-    byLoop.forEach((loop, members) -> groups.add(new LoopGroup(loop, members)));
+    byLoop.forEach((loop, members) -> {
+      members.sort(Comparator.comparingLong(m -> m.getValue().order()));
+      groups.add(new LoopGroup(loop, members));
+    });
     return groups.toArray(new LoopGroup[0]);
   }
 }

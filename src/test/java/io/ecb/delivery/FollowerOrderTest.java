@@ -1,7 +1,6 @@
 package io.ecb.delivery;
 
 import io.ecb.support.NodeTestBase;
-import io.vertx.core.Context;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -10,9 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,24 +22,10 @@ class FollowerOrderTest extends NodeTestBase {
     Fanout fanout = node.node.fanout();
     String stream = Streams.channel("order-" + UUID.randomUUID());
     ContextInternal loop = verticleContext();
-    int count = 64;
-    List<Integer> written = Collections.synchronizedList(new ArrayList<>());
-    CountDownLatch reached = new CountDownLatch(count);
-    List<Connection> followers = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      int n = i;
-      Connection follower = new Connection() {
-        @Override
-        public void deliver(Delivery delivery) {
-          written.add(n);
-          reached.countDown();
-        }
-
-        @Override
-        public Context context() {
-          return loop;
-        }
-      };
+    List<Connection> written = Collections.synchronizedList(new ArrayList<>());
+    List<NotingFollower> followers = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      NotingFollower follower = new NotingFollower(loop, 1, written);
       followers.add(follower);
       fanout.subscribe(stream, "u" + i, follower).await();
     }
@@ -50,8 +33,8 @@ class FollowerOrderTest extends NodeTestBase {
     fanout.subscribe(stream, "someone-else", followers.get(0)).await();
 
     node.node.publisher().publish(stream, new JsonObject().put("n", 1)).await();
-    assertTrue(reached.await(10, TimeUnit.SECONDS));
-    assertEquals(IntStream.range(0, count).boxed().toList(), written);
+    for (NotingFollower f : followers) assertTrue(f.got.await(10, TimeUnit.SECONDS));
+    assertEquals(followers, written);
     followers.forEach(f -> fanout.unsubscribe(stream, f));
   }
 }

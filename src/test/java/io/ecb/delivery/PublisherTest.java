@@ -1,7 +1,6 @@
 package io.ecb.delivery;
 
 import io.ecb.support.NodeTestBase;
-import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
@@ -10,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,37 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PublisherTest extends NodeTestBase {
 
-  /** A follower on {@code loop} that notes each offset it is written and on which thread. */
-  private static final class Follower implements Connection {
-    final Context loop;
-    final List<Long> offsets = new ArrayList<>();
-    final List<Thread> threads = new ArrayList<>();
-    final CountDownLatch got;
-    final CountDownLatch gotFirst = new CountDownLatch(1);
-
-    Follower(Context loop, int expected) {
-      this.loop = loop;
-      this.got = new CountDownLatch(expected);
-    }
-
-    @Override
-    public synchronized void deliver(Delivery delivery) {
-      offsets.add(delivery.offset);
-      threads.add(Thread.currentThread());
-      got.countDown();
-      gotFirst.countDown();
-    }
-
-    @Override
-    public Context context() {
-      return loop;
-    }
-
-    synchronized List<Long> offsets() {
-      return List.copyOf(offsets);
-    }
-  }
-
   @Test
   void theFollowersOfThePublishingLoopAreWrittenBeforeThePublishCompletes() throws Exception {
     Publisher publisher = node.node.publisher();
@@ -62,8 +29,8 @@ class PublisherTest extends NodeTestBase {
     ContextInternal there = verticleContext();
     while (there.nettyEventLoop() == here.nettyEventLoop()) there = verticleContext();
 
-    Follower local = new Follower(here, 3);
-    Follower remote = new Follower(there, 3);
+    NotingFollower local = new NotingFollower(here, 3);
+    NotingFollower remote = new NotingFollower(there, 3);
     // The stream's consumer on the publishing loop too: its event-bus copy must not get there first.
     Promise<Void> subscribed = Promise.promise();
     here.runOnContext(v -> fanout.subscribe(stream, "local", local).onComplete(subscribed));
