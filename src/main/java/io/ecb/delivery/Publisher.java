@@ -32,15 +32,21 @@ public final class Publisher {
     return log;
   }
 
-  /** Stores and publishes; the result carries the payload's offset and epoch. */
+  /**
+   * Stores and publishes; the result carries the payload's offset and epoch, and completes once
+   * the payload is handed on. A future derived from the append's, not the append's own: a handler
+   * added to that one after the append completed on Hazelcast's thread would run at once, on the
+   * event loop, ahead of the delivery still queued there.
+   */
   public Future<StreamLog.Appended> publish(String stream, JsonObject payload) {
-    return log.append(stream, payload.encode()).onSuccess(a -> {
+    return log.append(stream, payload.encode()).map(a -> {
       Buffer stored = Buffer.buffer(a.json());
       Runnable others = () -> vertx.eventBus().publish(Streams.address(stream), stored, new DeliveryOptions()
         .addHeader("offset", Long.toString(a.offset()))
         .addHeader("epoch", a.epoch()));
       if (local != null) local.deliverStored(stream, stored, a.offset(), a.epoch(), others);
       else others.run();
+      return a;
     });
   }
 
