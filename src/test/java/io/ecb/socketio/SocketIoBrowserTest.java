@@ -29,21 +29,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(120)
 class SocketIoBrowserTest extends NodeTestBase {
 
-  private static final Path BUNDLE = SocketIoScript.DIR.resolve("node_modules/socket.io-client/dist/socket.io.min.js");
   /** The README's block: the client from the CDN, then one module script. */
   private static final Pattern SNIPPET = Pattern.compile(
     "```html\\n<script src=\"https://cdn\\.socket\\.io/[^\"]+\"></script>\\n<script type=\"module\">\\n(.*?)</script>\\n```",
     Pattern.DOTALL);
 
-  /** Loads the bundle, then runs the snippet's module with its console and errors recorded. */
+  /**
+   * Loads the bundle, then runs the snippet's module. {@code window.outcome} settles with the first
+   * message the snippet logs, or with the first error the page reports.
+   */
   private static final String RUN = """
     const [bundle, snippet, accessToken] = arguments;
-    window.logged = [];
-    window.failures = [];
-    const log = console.log;
-    console.log = (...args) => { window.logged.push(args); log(...args); };
-    window.addEventListener('error', (e) => window.failures.push(String(e.error && e.error.stack || e.message)));
-    window.addEventListener('unhandledrejection', (e) => window.failures.push(String(e.reason && e.reason.stack || e.reason)));
+    window.outcome = new Promise((resolve) => {
+      const fail = (what) => resolve({failures: [String(what)]});
+      window.addEventListener('error', (e) => fail(e.error && e.error.stack || e.message));
+      window.addEventListener('unhandledrejection', (e) => fail(e.reason && e.reason.stack || e.reason));
+      const log = console.log;
+      console.log = (...args) => {
+        log(...args);
+        if (args[1] && args[1].data) resolve({offset: args[0], text: args[1].data.messageText});
+      };
+    });
     const client = document.createElement('script');
     client.textContent = bundle;
     document.head.appendChild(client);
@@ -53,24 +59,12 @@ class SocketIoBrowserTest extends NodeTestBase {
     document.head.appendChild(module);
     """;
 
-  /** Waits in the page for a logged message or a failure. */
-  private static final String OUTCOME = """
-    const done = arguments[arguments.length - 1];
-    (async () => {
-      for (let i = 0; i < 400; i++) {
-        if (window.failures.length) return {failures: window.failures};
-        const got = window.logged.find((args) => args[1] && args[1].data);
-        if (got) return {offset: got[0], text: got[1].data.messageText};
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return {failures: ['nothing logged: ' + JSON.stringify(window.logged)]};
-    })().then(done, (e) => done({failures: [String(e && e.stack || e)]}));
-    """;
+  private static final String OUTCOME = "window.outcome.then(arguments[arguments.length - 1]);";
 
   @Test
   @SuppressWarnings("unchecked")
   void theReadmeSnippetChatsFromABrowser() throws IOException {
-    assertThat(BUNDLE).as("run `npm ci` in src/test/js first").exists();
+    Path bundle = SocketIoScript.client().resolve("dist/socket.io.min.js");
     Matcher m = SNIPPET.matcher(Files.readString(Path.of("README.md")));
     assertThat(m.find()).as("README.md has the Socket.IO snippet").isTrue();
     backend.users.put("reader", new JsonObject().put("userId", "reader").put("displayName", "Reader"));
@@ -80,7 +74,7 @@ class SocketIoBrowserTest extends NodeTestBase {
       chromium.driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
       chromium.driver.get("http://127.0.0.1:" + node.port() + "/eventbus");
       JavascriptExecutor js = (JavascriptExecutor) chromium.driver;
-      js.executeScript(RUN, Files.readString(BUNDLE), m.group(1), "access-reader");
+      js.executeScript(RUN, Files.readString(bundle), m.group(1), "access-reader");
 
       Map<String, Object> outcome = (Map<String, Object>) js.executeAsyncScript(OUTCOME);
       assertThat((List<String>) outcome.get("failures")).as("the page's errors").isNull();

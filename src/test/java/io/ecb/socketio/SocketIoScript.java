@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class SocketIoScript implements AutoCloseable {
 
   static final Path DIR = Path.of("src/test/js");
+  private static final Path CLIENT = DIR.resolve("node_modules/socket.io-client");
   private static final long TIMEOUT_SECONDS = 60;
 
   private final Process process;
@@ -46,8 +47,14 @@ final class SocketIoScript implements AutoCloseable {
     reader.start();
   }
 
+  /** The socket.io-client package that {@code npm ci} installed in {@link #DIR}. */
+  static Path client() {
+    assertThat(CLIENT).as("run `npm ci` in src/test/js first").exists();
+    return CLIENT;
+  }
+
   static SocketIoScript start(String scenario, JsonObject args) {
-    assertThat(DIR.resolve("node_modules/socket.io-client")).as("run `npm ci` in src/test/js first").exists();
+    client();
     try {
       return new SocketIoScript(new ProcessBuilder("node", "socketio-client.js", scenario, args.encode())
         .directory(DIR.toFile()).redirectErrorStream(true).start());
